@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond npm: real exporters and an independent decoder from Debian.
+# Idempotent: skips apt when every tool is already there.
+set -euo pipefail
+need=()
+command -v tshark >/dev/null || need+=(tshark)
+command -v softflowd >/dev/null || need+=(softflowd)
+command -v pmacctd >/dev/null || need+=(pmacct)
+command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v dumpcap >/dev/null || need+=(wireshark-common)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,58 @@
+import type { FlowRecord } from '../record/flow-record.js';
+import type { FlowProtocol } from './datagram.js';
+import type { DecodeErrorKind } from './errors.js';
+
+/** sFlow counter sample (generic interface counters, RFC 2863 names), kept per agent. */
+export interface InterfaceCounters {
+  /** Agent (exporter) address. */
+  agent: string;
+  subAgentId: number;
+  sequence: number;
+  /** ms when received. */
+  receivedAtMs: number;
+  ifIndex: number;
+  ifType: number | null;
+  ifSpeed: number | null;
+  ifDirection: number | null;
+  ifAdminUp: boolean | null;
+  ifOperUp: boolean | null;
+  ifInOctets: number | null;
+  ifInUcastPkts: number | null;
+  ifInMulticastPkts: number | null;
+  ifInBroadcastPkts: number | null;
+  ifInDiscards: number | null;
+  ifInErrors: number | null;
+  ifInUnknownProtos: number | null;
+  ifOutOctets: number | null;
+  ifOutUcastPkts: number | null;
+  ifOutMulticastPkts: number | null;
+  ifOutBroadcastPkts: number | null;
+  ifOutDiscards: number | null;
+  ifOutErrors: number | null;
+  ifPromiscuousMode: boolean | null;
+}
+
+/**
+ * Where decoders hand their output. Decoders are pure apart from this and the template/sampling
+ * state they are given: they never log, never throw on bad input, never keep the datagram.
+ * `exporter` is the exporter's normalised address (sFlow: the agent address in the datagram).
+ */
+export interface DecodeSink {
+  /** A finished record (already `finalizeRecord`ed). The sink owns it from here. */
+  record(rec: FlowRecord): void;
+  /** A problem; the decoder carries on with the next set / record / sample where it can. */
+  error(exporter: string, kind: DecodeErrorKind, message: string): void;
+  /** A datagram attributed to an exporter, once per datagram, before its records. */
+  datagram(exporter: string, protocol: FlowProtocol, bytes: number): void;
+  /**
+   * A sequence number seen, in the protocol's own unit, for gap accounting:
+   * v5 flows (stream = engine type/id), v9 export packets per source id, IPFIX data records per
+   * observation domain, sFlow datagrams per agent/sub-agent. `units` is how many units this
+   * datagram carries (v5: record count; v9: 1; IPFIX: data records in the message; sFlow: 1).
+   */
+  sequence(exporter: string, stream: string, sequence: number, units: number): void;
+  /** Records whose sampling rate is not known yet (null or the exporter's default was used). */
+  samplingUnknown(exporter: string, records: number): void;
+  /** sFlow counter samples: kept per agent as interface counters, not flow records. */
+  counters(sample: InterfaceCounters): void;
+}
