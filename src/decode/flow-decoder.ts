@@ -1,9 +1,9 @@
 import type { Datagram, FlowProtocol } from './datagram.js';
 import { decodeNetflow5 } from './netflow5.js';
 import type { DecoderSettings } from './settings.js';
-import { decodeSflow } from './sflow.js';
+import { decodeSflow } from './sflow/sflow.js';
 import type { DecodeSink } from './sink.js';
-import { TemplateDecoder } from './template-decoder.js';
+import { TemplateDecoder } from './template/template-decoder.js';
 
 /**
  * The protocol of a datagram from its first bytes: NetFlow/IPFIX start with a u16 version

@@ -1,6 +1,6 @@
-import type { Datagram } from './datagram.js';
-import type { DecoderSettings } from './settings.js';
-import type { DecodeSink } from './sink.js';
+import type { Datagram } from '../datagram.js';
+import type { DecoderSettings } from '../settings.js';
+import type { DecodeSink } from '../sink.js';
 
 /**
  * NetFlow v9 and IPFIX: the template-based protocols, sharing one template and sampling state

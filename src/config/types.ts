@@ -1,0 +1,79 @@
+/**
+ * The shape of a validated configuration. `config/schema.ts` (zod) must produce exactly this;
+ * every other module codes against it. Keys are lower case without underscores so that the
+ * environment override FLOWGATE_<SECTION>_<KEY> (and FLOWGATE_<SECTION>_<SUB>_<KEY>) maps onto
+ * them unambiguously; connector knobs keep the connector's names (udpbuffer, statsinterval, ...).
+ */
+import type { ExtraFieldType } from '../decode/settings.js';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface ExporterConfig {
+  /** Exporter address or CIDR this entry applies to (first match wins). */
+  match: string;
+  name: string | null;
+  site: string | null;
+  /** Sampling used until the exporter reports its own; null = unknown. */
+  samplerate: number | null;
+  /** Forced sampling rate (devices that report none or a wrong one). */
+  samplerateoverride: number | null;
+  /** UDP source port is part of the template/sampling key. */
+  keybyport: boolean;
+  tags: string[];
+}
+
+export interface FlowgateConfig {
+  general: {
+    /** Seconds between stats log lines. */
+    statsinterval: number;
+    /** Template database file (UDP templates and sampling survive restarts). */
+    templatedb: string;
+    /** Seconds between template DB saves (also saved at shutdown). */
+    templatedbinterval: number;
+    /** Keep 1 record in N (1 = every record). */
+    downsample: number;
+    /** Data directory (DuckDB and friends, later). */
+    datadir: string;
+  };
+  flow: {
+    /** UDP listen addresses "host:port" / "[v6]:port"; every protocol accepted on each. */
+    listen: string[];
+    /** IPFIX over TCP listen addresses (opt-in: empty by default). */
+    tcplisten: string[];
+    /** Requested SO_RCVBUF bytes for each UDP socket. */
+    udpbuffer: number;
+    /** Exporter allow-list (CIDRs or addresses); empty = every exporter allowed. */
+    allow: string[];
+    /** Bound of the queue between receive and decode (datagrams). */
+    queue: number;
+    /** Decode workers (0 = one per core; today: decode runs in the receiving thread). */
+    workers: number;
+  };
+  decode: {
+    maxexporters: number;
+    maxtemplatesperexporter: number;
+    maxfieldspertemplate: number;
+    maxfieldlength: number;
+    maxsflowsamples: number;
+    maxsflowrecords: number;
+    /** Seconds after which an unrefreshed template is dropped. */
+    templatettl: number;
+    extrafields: { name: string; id: number; enterprise: number; type: ExtraFieldType | null }[];
+  };
+  exporters: ExporterConfig[];
+  output: {
+    /** Print JSON lines to stdout (the connector's dumprecords). */
+    stdout: boolean;
+    /** Also (or instead) append JSON lines to this file; null = none. */
+    file: string | null;
+    /** Records per batch handed from decode to outputs. */
+    batchsize: number;
+    /** Bound on records waiting for a slow output; beyond it records are dropped and counted. */
+    queue: number;
+  };
+  log: {
+    level: LogLevel;
+    /** json (default) or pretty (human-readable, for a terminal). */
+    format: 'json' | 'pretty';
+  };
+}
