@@ -1,8 +1,58 @@
 import type { Logger } from 'pino';
+import { type CollectorStats, startCollector } from '../collector.js';
 import type { FlowgateConfig } from '../config/types.js';
 
-/** `flowgate collect`: runs until SIGINT/SIGTERM. STUB. */
+/** The periodic stats line: totals and pipeline health; per-exporter detail stays in stats(). */
+export function statsLogFields(s: CollectorStats): Record<string, unknown> {
+  return {
+    uptimeSec: s.uptimeSec,
+    received: s.received,
+    queue: s.queue,
+    decode: s.decode,
+    output: s.output,
+    tcp: s.tcp,
+    totals: s.totals,
+    interfaces: s.interfaces.length,
+    listeners: s.listeners.map((l) => ({
+      transport: l.transport,
+      address: l.address,
+      recvBuffer: l.recvBufferActual,
+    })),
+  };
+}
+
+/** `flowgate collect`: runs until SIGINT/SIGTERM, then stops gracefully (drain, flush, save templates). */
 export async function runCollect(config: FlowgateConfig, logger: Logger): Promise<void> {
-  void config;
-  logger.error('collect not implemented yet');
+  const collector = await startCollector(config, logger);
+  const timer = setInterval(
+    () => logger.info(statsLogFields(collector.stats()), 'stats'),
+    config.general.statsinterval * 1000,
+  );
+  await new Promise<void>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        // A second signal: the operator does not want to wait for the drain.
+        logger.warn({ signal }, 'second signal: exiting without finishing the drain');
+        process.exit(1);
+      }
+      signalled = true;
+      logger.info({ signal }, 'stopping: draining queue, flushing output, saving templates');
+      clearInterval(timer);
+      collector.stop().then(
+        () => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          logger.info(statsLogFields(collector.stats()), 'stopped');
+          resolve();
+        },
+        (err: unknown) => {
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'stop failed');
+          resolve();
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }

@@ -41,6 +41,9 @@ export class RecordScratch {
   samplingAlgorithm: number | null = null;
   /** 302 selectorId (PSAMP) */
   selectorId: number | null = null;
+  /** 309 samplingSize / 310 samplingPopulation (PSAMP n-out-of-N, RFC 5477) */
+  samplingSize: number | null = null;
+  samplingPopulation: number | null = null;
 
   // times, resolved by finishRecord
   /** 21/22 (ms since exporter boot): NetFlow v9 LAST/FIRST_SWITCHED, IPFIX flowStart/EndSysUpTime */
@@ -53,6 +56,8 @@ export class RecordScratch {
   endDeltaMicros: number | null = null;
   /** 161 flowDurationMilliseconds, 162 flowDurationMicroseconds (as ms) */
   durationMs: number | null = null;
+  /** 322-325 observationTime* (epoch ms): the event time of NSEL/NEL records (ASA sends 323) */
+  observationTimeMs: number | null = null;
 
   // options data
   /** v9 36/37 flow active/inactive timeout (s) */
@@ -73,12 +78,15 @@ export class RecordScratch {
     this.samplingProbability = null;
     this.samplingAlgorithm = null;
     this.selectorId = null;
+    this.samplingSize = null;
+    this.samplingPopulation = null;
     this.startUptimeMs = null;
     this.endUptimeMs = null;
     this.systemInitTimeMs = null;
     this.startDeltaMicros = null;
     this.endDeltaMicros = null;
     this.durationMs = null;
+    this.observationTimeMs = null;
     this.activeTimeoutSec = null;
     this.inactiveTimeoutSec = null;
     this.interfaceIndex = null;

@@ -1,0 +1,190 @@
+/**
+ * The `flowgate` command line: parses arguments, loads the configuration and hands it to a
+ * command. Separate from main.ts (which only runs it) so tests can drive it in-process with
+ * their own collect/decode functions and output.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/errors.js';
+import { type LoadOptions, loadConfig } from '../config/load.js';
+import type { FlowgateConfig } from '../config/types.js';
+import { createLogger } from '../log/logger.js';
+import { runCollect } from './collect.js';
+import { configCheck, configPrint, type Output } from './config-command.js';
+import { type DecodeCommandOptions, runDecode } from './decode.js';
+
+export interface CliDeps extends Output {
+  runCollect: (config: FlowgateConfig, logger: Logger) => Promise<void>;
+  runDecode: (files: string[], config: FlowgateConfig, opts: DecodeCommandOptions) => Promise<number>;
+  env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (decode progress default). */
+  stderrIsTTY: boolean;
+  /** Tests only: where the default configuration file is looked for. */
+  defaultConfigFile?: string;
+  /** Tests only: logger for collect (default: from the configuration's log section). */
+  logger?: Logger;
+}
+
+const defaultDeps: CliDeps = {
+  runCollect,
+  runDecode,
+  env: process.env,
+  stderrIsTTY: process.stderr.isTTY === true,
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+interface GlobalOptions {
+  config?: string;
+  logLevel?: string;
+  set?: string[];
+}
+
+interface CollectOptions {
+  listen?: string[];
+  tcpListen?: string[];
+  allow?: string[];
+  outputFile?: string;
+  stdout: boolean;
+  templatedb?: string;
+}
+
+function version(): string {
+  // ../../package.json from both src/cli (tsx) and dist/cli (built).
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function collectValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Global options as loadConfig input: --set pairs first, so that dedicated flags win over them. */
+function loadOptions(g: GlobalOptions, deps: CliDeps, file: string | undefined = g.config): LoadOptions {
+  const flags: Record<string, unknown> = {};
+  const flagLabels: Record<string, string> = {};
+  for (const pair of g.set ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0)
+      throw new ConfigError([`flag --set: expected KEY=VALUE (e.g. flow.udpbuffer=8388608), got "${pair}"`]);
+    flags[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  if (g.logLevel !== undefined) {
+    flags['log.level'] = g.logLevel;
+    flagLabels['log.level'] = '--log-level';
+  }
+  return { file: file ?? null, env: deps.env, flags, flagLabels, defaultFile: deps.defaultConfigFile };
+}
+
+/** `collect` options onto their configuration keys (only those given: the file keeps the rest). */
+export function collectFlags(o: CollectOptions): {
+  flags: Record<string, unknown>;
+  labels: Record<string, string>;
+} {
+  const flags: Record<string, unknown> = {};
+  const labels: Record<string, string> = {};
+  const put = (key: string, label: string, value: unknown) => {
+    if (value === undefined) return;
+    flags[key] = value;
+    labels[key] = label;
+  };
+  put('flow.listen', '--listen', o.listen);
+  put('flow.tcplisten', '--tcp-listen', o.tcpListen);
+  put('flow.allow', '--allow', o.allow);
+  put('output.file', '--output-file', o.outputFile);
+  put('output.stdout', '--no-stdout', o.stdout === false ? false : undefined);
+  put('general.templatedb', '--templatedb', o.templatedb);
+  return { flags, labels };
+}
+
+function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
+  const program = new Command('flowgate');
+  program
+    .description('Network flow collector: NetFlow v5/v9, IPFIX and sFlow v5')
+    .version(version(), '-V, --version')
+    .option('-c, --config <file>', 'configuration file (default /etc/flowgate/flowgate.yaml if it exists)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error or fatal (log.level)')
+    .option(
+      '--set <key=value>',
+      'set any configuration key, e.g. --set flow.udpbuffer=8388608 (repeatable)',
+      collectValues,
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: deps.out, writeErr: deps.err });
+
+  program
+    .command('collect')
+    .description('receive flows on UDP (and TCP for IPFIX) and write JSON records')
+    .option('--listen <addr...>', 'UDP listen addresses "host:port" / "[v6]:port" (flow.listen)')
+    .option('--tcp-listen <addr...>', 'IPFIX over TCP listen addresses (flow.tcplisten)')
+    .option('--allow <cidr...>', 'accept only these exporters (flow.allow)')
+    .option('--output-file <file>', 'append JSON lines to this file (output.file)')
+    .option('--no-stdout', 'do not print JSON lines on stdout (output.stdout)')
+    .option('--templatedb <file>', 'template database file (general.templatedb)')
+    .action(async (opts: CollectOptions, cmd: Command) => {
+      const load = loadOptions(cmd.optsWithGlobals<GlobalOptions & CollectOptions>(), deps);
+      const extra = collectFlags(opts);
+      const { config, file } = loadConfig({
+        ...load,
+        flags: { ...load.flags, ...extra.flags },
+        flagLabels: { ...load.flagLabels, ...extra.labels },
+      });
+      const logger = deps.logger ?? createLogger(config.log);
+      logger.info({ file }, 'configuration loaded');
+      await deps.runCollect(config, logger);
+      setExit(0);
+    });
+
+  program
+    .command('decode')
+    .description('decode capture files (pcap/pcapng) to JSON lines on stdout')
+    .argument('<files...>', 'capture files')
+    .option('--no-progress', 'no progress bar (shown by default when stderr is a terminal)')
+    .action(async (files: string[], opts: { progress: boolean }, cmd: Command) => {
+      const { config } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
+      const progress = opts.progress !== false && deps.stderrIsTTY;
+      setExit(await deps.runDecode(files, config, { progress }));
+    });
+
+  const configCmd = program.command('config').description('check or print the configuration');
+  configCmd
+    .command('check')
+    .description('validate a configuration file (with environment and flags applied); exit 1 on errors')
+    .argument('[file]', 'configuration file (default: --config, else /etc/flowgate/flowgate.yaml)')
+    .action((file: string | undefined, _opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      setExit(configCheck(loadOptions(g, deps, file ?? g.config), deps));
+    });
+  configCmd
+    .command('print')
+    .description('print the effective configuration as YAML (secrets masked)')
+    .action((_opts: unknown, cmd: Command) => {
+      setExit(configPrint(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps), deps));
+    });
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code. Configuration errors: message only, exit 1. */
+export async function runCli(argv: string[], overrides: Partial<CliDeps> = {}): Promise<number> {
+  const deps: CliDeps = { ...defaultDeps, ...overrides };
+  let code = 0;
+  const program = buildProgram(deps, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof ConfigError) {
+      deps.err(`${e.message}\n`);
+      return 1;
+    }
+    deps.err(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,337 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { FlowgateConfig } from './config/types.js';
+import type { Datagram } from './decode/datagram.js';
+import { FlowDecoder } from './decode/flow-decoder.js';
+import { DEFAULT_DECODE_LIMITS, type DecoderSettings, defaultDecoderSettings } from './decode/settings.js';
+import { JsonlWriter } from './deliver/jsonl-writer.js';
+import type { RecordOutput } from './deliver/output.js';
+import { DatagramQueue } from './pipeline/datagram-queue.js';
+import { RecordBatcher } from './pipeline/record-batcher.js';
+import { AllowList } from './receive/allowlist.js';
+import { parseListenAddress } from './receive/listen-address.js';
+import { DEFAULT_TCP_IDLE_MS, TcpIpfixReceiver } from './receive/tcp-ipfix-receiver.js';
+import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/udp-receiver.js';
+import { normalizeExporterAddress } from './record/address.js';
+import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
+import { ExporterStats, type ExporterStatsSnapshot } from './stats/exporter-stats.js';
+
+/**
+ * Decode runs in slices on the event loop, between receive callbacks: at most this many
+ * datagrams or this many ms per slice, so the sockets keep being read while decode is busy.
+ */
+const SLICE_DATAGRAMS = 512;
+const SLICE_MS = 5;
+/** Partial batches are handed to the output at least this often. */
+const BATCH_FLUSH_MS = 1000;
+/** Latest sFlow counters kept for this many interfaces (agent + sub-agent + ifIndex). */
+const MAX_INTERFACES = 100_000;
+/** IPFIX message length is a u16 (RFC 7011 3.1). */
+const MAX_TCP_MESSAGE = 65_535;
+
+export interface CollectorOptions {
+  /** Where batches go (default: JSON lines per `output`). Tests inject an in-memory output. */
+  output?: RecordOutput;
+  /** Decoder (default: `new FlowDecoder(settings from config)`). */
+  decoder?: FlowDecoder;
+}
+
+export interface CollectorStats extends ExporterStatsSnapshot {
+  uptimeSec: number;
+  listeners: BoundListener[];
+  /** Datagrams (UDP) and messages (TCP) accepted by the allow-list. */
+  received: number;
+  queue: { capacity: number; depth: number; highWater: number; drops: number };
+  decode: { datagrams: number; failures: number };
+  output: { name: string; depth: number; written: number; drops: number };
+  tcp: { connections: number; connectionsTotal: number; framingErrors: number };
+  templateDb: { path: string | null; loaded: number; lastSaveError: string | null };
+}
+
+export interface Collector {
+  /** Bound addresses in `flow.listen` then `flow.tcplisten` order (port 0 resolved). */
+  readonly listeners: readonly BoundListener[];
+  stats(): CollectorStats;
+  /** Decodes everything queued and hands it to the output (tests and shutdown). */
+  flush(): Promise<void>;
+  /** Closes the sockets, drains queue, batcher and output, saves the template DB. */
+  stop(): Promise<void>;
+}
+
+interface DecoderSettingsModule {
+  decoderSettingsFromConfig(config: FlowgateConfig): DecoderSettings;
+}
+
+/**
+ * A module another part of the project provides; imported by name at run time so that the
+ * collector works (with the fallback below) while it is not there yet.
+ * TODO(lead): make it a static import once config/decoder-settings.ts exists.
+ */
+async function optionalModule<T>(specifier: string): Promise<T | null> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (err) {
+    // Only the module itself missing is expected; a broken import inside it must surface.
+    const e = err as NodeJS.ErrnoException;
+    const name = specifier.slice(specifier.lastIndexOf('/') + 1);
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(name)) return null;
+    throw err;
+  }
+}
+
+/** Fallback while config/decoder-settings.ts is missing: limits only, no per-exporter settings. */
+function limitsOnlySettings(config: FlowgateConfig): DecoderSettings {
+  const d = config.decode;
+  return defaultDecoderSettings({
+    limits: {
+      ...DEFAULT_DECODE_LIMITS,
+      maxExporters: d.maxexporters,
+      maxTemplatesPerExporter: d.maxtemplatesperexporter,
+      maxFieldsPerTemplate: d.maxfieldspertemplate,
+      maxFieldLength: d.maxfieldlength,
+      maxSflowSamplesPerDatagram: d.maxsflowsamples,
+      maxSflowRecordsPerSample: d.maxsflowrecords,
+      templateTtlMs: d.templatettl * 1000,
+    },
+    extraFields: d.extrafields,
+  });
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The live collector: receive -> bounded datagram queue -> decode slices -> per-exporter stats
+ * (the DecodeSink) -> batcher -> output.
+ *
+ * Multi-core seam: the DatagramQueue + decode slice is where worker threads would plug in
+ * (receivers push into per-worker queues keyed by exporter so template state stays in one
+ * worker; workers post record batches back). Nothing before the queue depends on decode.
+ */
+export async function startCollector(
+  config: FlowgateConfig,
+  logger: Logger,
+  options: CollectorOptions = {},
+): Promise<Collector> {
+  const startedAt = Date.now();
+  const settingsModule = await optionalModule<DecoderSettingsModule>('./config/decoder-settings.js');
+  const decoder =
+    options.decoder ??
+    new FlowDecoder(
+      typeof settingsModule?.decoderSettingsFromConfig === 'function'
+        ? settingsModule.decoderSettingsFromConfig(config)
+        : limitsOnlySettings(config),
+    );
+  if (typeof settingsModule?.decoderSettingsFromConfig !== 'function' && options.decoder === undefined) {
+    logger.warn('config/decoder-settings not available: per-exporter sampling settings are not applied');
+  }
+
+  // ---- template DB: load before the first datagram so restarts decode data at once ----
+  const templateDbPath = config.general.templatedb.trim() === '' ? null : config.general.templatedb;
+  let templatesLoaded = 0;
+  let lastSaveError: string | null = null;
+  if (templateDbPath !== null) {
+    try {
+      templatesLoaded = loadTemplateDb(templateDbPath, decoder.templates, Date.now());
+      logger.info({ path: templateDbPath, templates: templatesLoaded }, 'template database loaded');
+    } catch (err) {
+      logger.error(
+        { path: templateDbPath, err: message(err) },
+        'template database unusable: starting without templates',
+      );
+    }
+  }
+  const saveTemplates = (): void => {
+    if (templateDbPath === null) return;
+    try {
+      mkdirSync(dirname(templateDbPath), { recursive: true });
+      saveTemplateDb(templateDbPath, decoder.templates, Date.now());
+      lastSaveError = null;
+    } catch (err) {
+      lastSaveError = message(err);
+      logger.warn({ path: templateDbPath, err: lastSaveError }, 'template database not saved');
+    }
+  };
+
+  // ---- output side ----
+  let output = options.output;
+  if (output === undefined) {
+    const writer = new JsonlWriter({ stdout: config.output.stdout, file: config.output.file });
+    await writer.ready();
+    output = writer;
+  }
+  const batcher = new RecordBatcher(output, {
+    batchSize: config.output.batchsize,
+    maxQueued: config.output.queue,
+    flushIntervalMs: BATCH_FLUSH_MS,
+    onError: (err) =>
+      logger.error({ output: output.name, err: message(err) }, 'output write failed: batch dropped'),
+  });
+  const stats = new ExporterStats({
+    maxExporters: config.decode.maxexporters,
+    maxInterfaces: MAX_INTERFACES,
+    downsample: config.general.downsample,
+    forward: (rec) => batcher.add(rec),
+  });
+
+  // ---- decode ----
+  const queue = new DatagramQueue(config.flow.queue);
+  let decoded = 0;
+  let decodeFailures = 0;
+  let scheduled = false;
+  const decodeOne = (d: Datagram): void => {
+    stats.nowMs = d.receivedAtMs;
+    try {
+      decoder.decode(d, stats);
+    } catch (err) {
+      // Decoders must not throw; if one does, lose this datagram, not the collector.
+      decodeFailures++;
+      stats.error(
+        d.srcAddress,
+        'record_invalid',
+        `decoder failed on a datagram from ${d.srcAddress}: ${message(err)}`,
+      );
+    }
+    decoded++;
+  };
+  const decodeSlice = (): void => {
+    scheduled = false;
+    const deadline = performance.now() + SLICE_MS;
+    for (let i = 1; i <= SLICE_DATAGRAMS; i++) {
+      const d = queue.shift();
+      if (d === undefined) return;
+      decodeOne(d);
+      if ((i & 15) === 0 && performance.now() > deadline) break;
+    }
+    if (queue.length > 0) scheduleDecode();
+  };
+  const scheduleDecode = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(decodeSlice);
+  };
+  const drainQueue = (): void => {
+    for (let d = queue.shift(); d !== undefined; d = queue.shift()) decodeOne(d);
+  };
+
+  // ---- receive: allow-list, stamp, queue; nothing else ----
+  const allow = new AllowList(config.flow.allow);
+  let received = 0;
+  const enqueue = (
+    payload: Buffer,
+    srcAddress: string,
+    srcPort: number,
+    dstPort: number,
+    connectionId: string | null,
+  ): void => {
+    received++;
+    const d: Datagram = { payload, srcAddress, srcPort, dstPort, receivedAtMs: Date.now(), connectionId };
+    if (queue.push(d)) scheduleDecode();
+  };
+  const onUdp = (payload: Buffer, src: string, srcPort: number, dstPort: number): void => {
+    const address = normalizeExporterAddress(src);
+    if (!allow.allows(address)) {
+      stats.notAllowed(address);
+      return;
+    }
+    enqueue(payload, address, srcPort, dstPort, null);
+  };
+
+  let tcpFramingErrors = 0;
+  const udp = config.flow.listen.map(
+    (a) => new UdpReceiver(parseListenAddress(a), config.flow.udpbuffer, onUdp),
+  );
+  const tcp = config.flow.tcplisten.map(
+    (a) =>
+      new TcpIpfixReceiver(parseListenAddress(a), {
+        idleTimeoutMs: DEFAULT_TCP_IDLE_MS,
+        maxMessageBytes: MAX_TCP_MESSAGE,
+        allows: (address) => allow.allows(address),
+        onMessage: (payload, src, srcPort, dstPort, id) => enqueue(payload, src, srcPort, dstPort, id),
+        onClose: (id) => {
+          // The connection's last messages may still be queued: decode them with its templates
+          // before they are forgotten (closes are rare, so decoding here is cheap enough).
+          drainQueue();
+          decoder.templates.closeConnection(id);
+        },
+        onFramingError: (src, text) => {
+          tcpFramingErrors++;
+          stats.error(src, 'bad_length', text);
+          logger.warn({ exporter: src }, text);
+        },
+        onNotAllowed: (src) => stats.notAllowed(src),
+      }),
+  );
+  const listeners: BoundListener[] = [];
+  try {
+    for (const r of udp) {
+      const l = await r.start();
+      listeners.push(l);
+      const warning = recvBufferWarning(l);
+      if (warning !== null)
+        logger.warn(
+          { listen: l.address, requested: l.recvBufferRequested, actual: l.recvBufferActual },
+          warning,
+        );
+      logger.info({ listen: l.address, recvBuffer: l.recvBufferActual }, 'listening for flows (UDP)');
+    }
+    for (const r of tcp) {
+      const l = await r.start();
+      listeners.push(l);
+      logger.info({ listen: l.address }, 'listening for IPFIX over TCP');
+    }
+  } catch (err) {
+    await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
+    await batcher.close();
+    throw err;
+  }
+
+  const saveTimer =
+    templateDbPath === null ? null : setInterval(saveTemplates, config.general.templatedbinterval * 1000);
+  saveTimer?.unref();
+
+  let stopping: Promise<void> | null = null;
+  const collector: Collector = {
+    listeners,
+    stats(): CollectorStats {
+      return {
+        uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+        listeners,
+        received,
+        queue: {
+          capacity: queue.capacity,
+          depth: queue.length,
+          highWater: queue.highWater,
+          drops: queue.drops,
+        },
+        decode: { datagrams: decoded, failures: decodeFailures },
+        output: { name: output.name, depth: batcher.depth, written: batcher.written, drops: batcher.drops },
+        tcp: {
+          connections: tcp.reduce((n, r) => n + r.connections, 0),
+          connectionsTotal: tcp.reduce((n, r) => n + r.connectionsTotal, 0),
+          framingErrors: tcpFramingErrors,
+        },
+        templateDb: { path: templateDbPath, loaded: templatesLoaded, lastSaveError },
+        ...stats.snapshot(),
+      };
+    },
+    async flush(): Promise<void> {
+      drainQueue();
+      await batcher.drain();
+    },
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        if (saveTimer !== null) clearInterval(saveTimer);
+        await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
+        drainQueue();
+        await batcher.close();
+        saveTemplates();
+      })();
+      return stopping;
+    },
+  };
+  return collector;
+}

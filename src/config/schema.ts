@@ -1,0 +1,190 @@
+/**
+ * The configuration schema: validation, defaults and the exact FlowgateConfig shape. An empty file
+ * gives the PRODUCT.md defaults; every object is strict so that a mistyped key is an error, not a
+ * silently ignored setting. Error texts are written for an operator ("expected a positive integer,
+ * got "big""); `load.ts` prefixes them with where the value came from and the dotted key.
+ */
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
+import type { FlowgateConfig } from './types.js';
+
+/**
+ * Dotted paths of secret keys: accepted as FLOWGATE_<PATH>_FILE, masked by `config print`,
+ * redacted from logs. Empty until the API token arrives.
+ */
+export const SECRET_KEYS: readonly string[] = [];
+
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'a mapping';
+  return String(v);
+}
+
+/** zod error option: "expected <what>, got <input>" for every issue of the schema it is given to. */
+function expected(what: string) {
+  return { error: (iss: { input?: unknown }) => `expected ${what}, got ${showValue(iss.input)}` };
+}
+
+/** For objects: only the type issue is ours; unknown keys keep zod's issue (load.ts names them). */
+function expectedMapping(what = 'a mapping') {
+  return {
+    error: (iss: { code?: string; input?: unknown }) =>
+      iss.code === 'invalid_type' ? `expected ${what}, got ${showValue(iss.input)}` : undefined,
+  };
+}
+
+function integer(what: string, min: number, max: number) {
+  const e = expected(what);
+  return z.number(e).int(e).min(min, e).max(max, e);
+}
+
+/** SO_RCVBUF and friends are C ints. */
+const INT_MAX = 2_147_483_647;
+const positiveInt = () => integer('a positive integer', 1, INT_MAX);
+const nonNegativeInt = () => integer('a non-negative integer', 0, INT_MAX);
+
+function isIpv4(s: string): boolean {
+  // isValidFourPartDecimal, not isValid: ipaddr.js also accepts "10" or "0x0a.1" as IPv4.
+  return ipaddr.IPv4.isValidFourPartDecimal(s);
+}
+
+function isIpv6(s: string): boolean {
+  return s.includes(':') && ipaddr.IPv6.isValid(s);
+}
+
+export function isIpAddress(s: string): boolean {
+  return isIpv4(s) || isIpv6(s);
+}
+
+export function isCidr(s: string): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 0) return false;
+  const addr = s.slice(0, slash);
+  const bits = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  if (isIpv4(addr)) return Number(bits) <= 32;
+  if (isIpv6(addr)) return Number(bits) <= 128;
+  return false;
+}
+
+const HOSTNAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** "host:port" or "[v6]:port", port 1-65535; host an IPv4 address, a bracketed IPv6 address or a name. */
+export function isListenAddress(s: string): boolean {
+  const m = /^(\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
+  if (!m) return false;
+  const port = Number(m[4]);
+  if (port < 1 || port > 65_535) return false;
+  if (m[2] !== undefined) return isIpv6(m[2]);
+  return isIpv4(m[3]) || (HOSTNAME.test(m[3]) && !/^[\d.]+$/.test(m[3]));
+}
+
+const listenAddress = z
+  .string(expected('an address "host:port" or "[v6]:port"'))
+  .refine(isListenAddress, expected('an address "host:port" or "[v6]:port" with port 1-65535'));
+
+const addressOrCidr = z
+  .string(expected('an IP address or CIDR'))
+  .refine((s) => isIpAddress(s) || isCidr(s), expected('an IP address or CIDR (e.g. 10.0.0.0/8)'));
+
+const text = (what = 'a non-empty string') => z.string(expected(what)).min(1, expected(what));
+const bool = () => z.boolean(expected('true or false'));
+const list = <T extends z.ZodType>(item: T) => z.array(item, expected('a list')).default([]);
+// Every key of a section has a default, so an absent section is parsed as {} (generic T hides that).
+const section = <T extends z.ZodRawShape>(shape: T) =>
+  z.strictObject(shape, expectedMapping()).prefault({} as never);
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, expected(`one of ${values.join(', ')}`));
+}
+
+const EXTRA_FIELD_TYPES = [
+  'unsigned',
+  'signed',
+  'float',
+  'boolean',
+  'string',
+  'ipv4',
+  'ipv6',
+  'mac',
+  'hex',
+] as const;
+
+const extraField = z.strictObject(
+  {
+    // Becomes a JSON key of the record: keep it a plain identifier.
+    name: z
+      .string(expected('a field name'))
+      .regex(/^[a-z][a-z0-9_]*$/, expected('a lower-case field name (letters, digits, _)')),
+    id: integer('a field id 0-65535', 0, 65_535),
+    enterprise: integer('an enterprise number 0-4294967295', 0, 4_294_967_295).default(0),
+    type: oneOf(EXTRA_FIELD_TYPES).nullable().default(null),
+  },
+  expectedMapping(),
+);
+
+const exporter = z.strictObject(
+  {
+    match: addressOrCidr,
+    name: text().nullable().default(null),
+    site: text().nullable().default(null),
+    samplerate: positiveInt().nullable().default(null),
+    samplerateoverride: positiveInt().nullable().default(null),
+    keybyport: bool().default(false),
+    tags: list(text()),
+  },
+  expectedMapping(),
+);
+
+export const configSchema = z.strictObject(
+  {
+    general: section({
+      statsinterval: positiveInt().default(60),
+      templatedb: text('a file path').default('./data/templates.json'),
+      templatedbinterval: positiveInt().default(60),
+      downsample: positiveInt().default(1),
+      datadir: text('a directory path').default('./data'),
+    }),
+    flow: section({
+      listen: list(listenAddress).default(['[::]:2055', '[::]:4739', '[::]:6343']),
+      tcplisten: list(listenAddress),
+      // 4 MiB like nfcapd -B: absorbs bursts (connector default was 1 MiB); the kernel caps it at
+      // net.core.rmem_max.
+      udpbuffer: positiveInt().default(4_194_304),
+      allow: list(addressOrCidr),
+      queue: positiveInt().default(100_000),
+      workers: nonNegativeInt().default(0),
+    }),
+    decode: section({
+      maxexporters: positiveInt().default(DEFAULT_DECODE_LIMITS.maxExporters),
+      maxtemplatesperexporter: positiveInt().default(DEFAULT_DECODE_LIMITS.maxTemplatesPerExporter),
+      maxfieldspertemplate: positiveInt().default(DEFAULT_DECODE_LIMITS.maxFieldsPerTemplate),
+      maxfieldlength: positiveInt().default(DEFAULT_DECODE_LIMITS.maxFieldLength),
+      maxsflowsamples: positiveInt().default(DEFAULT_DECODE_LIMITS.maxSflowSamplesPerDatagram),
+      maxsflowrecords: positiveInt().default(DEFAULT_DECODE_LIMITS.maxSflowRecordsPerSample),
+      templatettl: positiveInt().default(DEFAULT_DECODE_LIMITS.templateTtlMs / 1000),
+      extrafields: list(extraField),
+    }),
+    exporters: list(exporter),
+    output: section({
+      stdout: bool().default(true),
+      file: text('a file path').nullable().default(null),
+      batchsize: positiveInt().default(1024),
+      queue: positiveInt().default(100_000),
+    }),
+    log: section({
+      level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+      format: oneOf(['json', 'pretty']).default('json'),
+    }),
+  },
+  expectedMapping('a mapping of sections (general, flow, decode, exporters, output, log)'),
+);
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Compile-time guarantee that the schema produces exactly the contract shape. */
+const outputIsFlowgateConfig: Equal<z.output<typeof configSchema>, FlowgateConfig> = true;
+void outputIsFlowgateConfig;

@@ -1,0 +1,230 @@
+import type { FlowProtocol } from '../decode/datagram.js';
+import type { DecodeErrorKind } from '../decode/errors.js';
+import type { DecodeSink, InterfaceCounters } from '../decode/sink.js';
+import type { FlowRecord } from '../record/flow-record.js';
+import { SequenceStream } from './sequence-gaps.js';
+
+/** Key of the bucket exporters beyond `maxExporters` are counted in. */
+export const OTHER_EXPORTERS = 'other';
+/** Sequence streams (engines, source ids, domains, sub-agents) tracked per exporter. */
+const MAX_STREAMS_PER_EXPORTER = 256;
+/** Sources refused by the allow-list, tracked individually (the rest go to "other"). */
+const MAX_REJECTED_SOURCES = 1024;
+
+class ExporterCounters {
+  protocol: FlowProtocol | null = null;
+  firstSeenMs = 0;
+  lastSeenMs = 0;
+  datagrams = 0;
+  bytes = 0;
+  records = 0;
+  samplingUnknown = 0;
+  readonly errors = new Map<DecodeErrorKind, number>();
+  lastError: string | null = null;
+  readonly streams = new Map<string, SequenceStream>();
+
+  constructor(readonly address: string) {}
+}
+
+export interface ExporterStatsOptions {
+  /** Exporters tracked individually (decode.maxexporters); the rest share one "other" bucket. */
+  maxExporters: number;
+  /** sFlow interfaces (agent + sub-agent + ifIndex) whose latest counters are kept. */
+  maxInterfaces: number;
+  /** Keep 1 record in N (general.downsample); kept records get weight × N. */
+  downsample: number;
+  /** Where records go next (the batcher). */
+  forward: (rec: FlowRecord) => void;
+}
+
+export interface ExporterSnapshot {
+  address: string;
+  protocol: FlowProtocol | null;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  datagrams: number;
+  bytes: number;
+  records: number;
+  samplingUnknown: number;
+  errors: Record<string, number>;
+  lastError: string | null;
+  sequence: { streams: number; missing: number; reordered: number; duplicates: number; resets: number };
+}
+
+export interface ExporterStatsSnapshot {
+  exporters: ExporterSnapshot[];
+  totals: {
+    exporters: number;
+    datagrams: number;
+    bytes: number;
+    records: number;
+    /** Records dropped by general.downsample (not an error). */
+    downsampled: number;
+    errors: number;
+    samplingUnknown: number;
+    sequenceMissing: number;
+    notAllowed: number;
+  };
+  /** Datagrams refused by the allow-list, per source address. */
+  notAllowed: Record<string, number>;
+  interfaces: InterfaceCounters[];
+  /** Interface counter samples not kept because the interface bound was reached. */
+  interfacesDropped: number;
+}
+
+/**
+ * The DecodeSink of the live collector: counts per exporter what decoders report, keeps the
+ * latest sFlow interface counters, downsamples and forwards records. Every table is bounded so
+ * a flood of spoofed sources cannot grow memory.
+ */
+export class ExporterStats implements DecodeSink {
+  /** Receive time of the datagram being decoded; set by the collector before each decode. */
+  nowMs = 0;
+  private readonly exporters = new Map<string, ExporterCounters>();
+  private readonly rejected = new Map<string, number>();
+  private readonly interfaces = new Map<string, InterfaceCounters>();
+  private interfacesDropped = 0;
+  private downsampleCounter = 0;
+  private downsampled = 0;
+  // The same exporter reports datagram, sequence and records in a row: skip the map lookup.
+  private last: ExporterCounters | null = null;
+
+  constructor(private readonly opts: ExporterStatsOptions) {}
+
+  private exporter(address: string): ExporterCounters {
+    const last = this.last;
+    if (last !== null && last.address === address) return last;
+    let e = this.exporters.get(address);
+    if (e === undefined) {
+      const key = this.exporters.size < this.opts.maxExporters ? address : OTHER_EXPORTERS;
+      e = this.exporters.get(key);
+      if (e === undefined) {
+        e = new ExporterCounters(key);
+        e.firstSeenMs = this.nowMs;
+        this.exporters.set(key, e);
+      }
+    }
+    this.last = e;
+    return e;
+  }
+
+  record(rec: FlowRecord): void {
+    const e = this.exporter(rec.flowsrcip);
+    e.records++;
+    const n = this.opts.downsample;
+    if (n > 1) {
+      // Deterministic 1-in-N over the whole stream: cheap, and reproducible in tests.
+      if (++this.downsampleCounter < n) {
+        this.downsampled++;
+        return;
+      }
+      this.downsampleCounter = 0;
+      rec.weight *= n;
+    }
+    this.opts.forward(rec);
+  }
+
+  error(exporter: string, kind: DecodeErrorKind, message: string): void {
+    const e = this.exporter(exporter);
+    e.errors.set(kind, (e.errors.get(kind) ?? 0) + 1);
+    e.lastError = message;
+  }
+
+  datagram(exporter: string, protocol: FlowProtocol, bytes: number): void {
+    const e = this.exporter(exporter);
+    e.protocol = protocol;
+    e.datagrams++;
+    e.bytes += bytes;
+    e.lastSeenMs = this.nowMs;
+  }
+
+  sequence(exporter: string, stream: string, sequence: number, units: number): void {
+    const e = this.exporter(exporter);
+    let s = e.streams.get(stream);
+    if (s === undefined) {
+      if (e.streams.size >= MAX_STREAMS_PER_EXPORTER) return;
+      s = new SequenceStream();
+      e.streams.set(stream, s);
+    }
+    s.observe(sequence, units);
+  }
+
+  samplingUnknown(exporter: string, records: number): void {
+    this.exporter(exporter).samplingUnknown += records;
+  }
+
+  counters(sample: InterfaceCounters): void {
+    const key = `${sample.agent}|${sample.subAgentId}|${sample.ifIndex}`;
+    if (this.interfaces.size >= this.opts.maxInterfaces && !this.interfaces.has(key)) {
+      this.interfacesDropped++;
+      return;
+    }
+    this.interfaces.set(key, sample);
+  }
+
+  /** A datagram refused by the allow-list (counted apart: refused sources are not exporters). */
+  notAllowed(source: string): void {
+    const key =
+      this.rejected.has(source) || this.rejected.size < MAX_REJECTED_SOURCES ? source : OTHER_EXPORTERS;
+    this.rejected.set(key, (this.rejected.get(key) ?? 0) + 1);
+  }
+
+  snapshot(): ExporterStatsSnapshot {
+    const exporters: ExporterSnapshot[] = [];
+    const totals = {
+      exporters: this.exporters.size,
+      datagrams: 0,
+      bytes: 0,
+      records: 0,
+      downsampled: this.downsampled,
+      errors: 0,
+      samplingUnknown: 0,
+      sequenceMissing: 0,
+      notAllowed: 0,
+    };
+    for (const e of this.exporters.values()) {
+      const errors: Record<string, number> = {};
+      for (const [kind, n] of e.errors) {
+        errors[kind] = n;
+        totals.errors += n;
+      }
+      const sequence = { streams: e.streams.size, missing: 0, reordered: 0, duplicates: 0, resets: 0 };
+      for (const s of e.streams.values()) {
+        sequence.missing += s.missing;
+        sequence.reordered += s.reordered;
+        sequence.duplicates += s.duplicates;
+        sequence.resets += s.resets;
+      }
+      exporters.push({
+        address: e.address,
+        protocol: e.protocol,
+        firstSeen: e.firstSeenMs > 0 ? new Date(e.firstSeenMs).toISOString() : null,
+        lastSeen: e.lastSeenMs > 0 ? new Date(e.lastSeenMs).toISOString() : null,
+        datagrams: e.datagrams,
+        bytes: e.bytes,
+        records: e.records,
+        samplingUnknown: e.samplingUnknown,
+        errors,
+        lastError: e.lastError,
+        sequence,
+      });
+      totals.datagrams += e.datagrams;
+      totals.bytes += e.bytes;
+      totals.records += e.records;
+      totals.samplingUnknown += e.samplingUnknown;
+      totals.sequenceMissing += sequence.missing;
+    }
+    const notAllowed: Record<string, number> = {};
+    for (const [source, n] of this.rejected) {
+      notAllowed[source] = n;
+      totals.notAllowed += n;
+    }
+    return {
+      exporters,
+      totals,
+      notAllowed,
+      interfaces: [...this.interfaces.values()],
+      interfacesDropped: this.interfacesDropped,
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import { configSchema } from '../../src/config/schema.js';
+import type { FlowgateConfig } from '../../src/config/types.js';
+
+type Overrides = { [K in keyof FlowgateConfig]?: FlowgateConfig[K] extends unknown[] ? FlowgateConfig[K] : Partial<FlowgateConfig[K]> };
+
+/** The defaults of an empty configuration file, with sections overridden key by key. */
+export function testConfig(overrides: Overrides = {}): FlowgateConfig {
+  const base = configSchema.parse({}) as FlowgateConfig;
+  return {
+    general: { ...base.general, ...overrides.general },
+    flow: { ...base.flow, ...overrides.flow },
+    decode: { ...base.decode, ...overrides.decode },
+    exporters: overrides.exporters ?? base.exporters,
+    output: { ...base.output, ...overrides.output },
+    log: { ...base.log, ...overrides.log },
+  };
+}

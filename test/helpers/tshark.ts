@@ -1,0 +1,313 @@
+/**
+ * tshark as an independent second decoder for the cross-check tests: run it on a capture, read its
+ * JSON (`-T json --no-duplicate-keys`, repeated keys merged into arrays) and reduce every NetFlow /
+ * IPFIX data record and every sFlow flow sample to the few key fields both tools must agree on.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { Datagram } from '../../src/decode/datagram.js';
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** The fields compared record by record (both sides are reduced to this). */
+export interface KeyRecord {
+  srcip: string | null;
+  dstip: string | null;
+  srcport: number | null;
+  dstport: number | null;
+  protocol: number | null;
+  /** Octets (sFlow: the sampled frame's length). */
+  bytes: number | null;
+  packets: number | null;
+  samplerate: number | null;
+  input: number | null;
+  output: number | null;
+}
+
+/** One flow datagram as tshark saw it. */
+export interface TsharkDatagram {
+  frame: number;
+  /** Flow records (NetFlow/IPFIX data records of non-options templates, sFlow flow samples). */
+  records: KeyRecord[];
+  /** Data records of options templates (exporter state, not flows). */
+  optionsRecords: number;
+  /** Data sets tshark skipped for lack of a template. */
+  setsWithoutTemplate: number;
+  /** sFlow counter samples. */
+  counterSamples: number;
+}
+
+export function toolAvailable(tool: string): boolean {
+  return spawnSync(tool, ['-v'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+}
+
+function run(tool: string, args: string[]): string {
+  const res = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: 120_000 });
+  if (res.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed: ${res.error ?? res.stderr}`);
+  return res.stdout;
+}
+
+/** Outer UDP destination ports of a capture (first UDP header of each frame only). */
+export function udpDestinationPorts(file: string): number[] {
+  const out = run('tshark', ['-r', file, '-T', 'fields', '-E', 'occurrence=f', '-e', 'udp.dstport']);
+  const ports = new Set<number>();
+  for (const line of out.split('\n')) if (line.trim() !== '') ports.add(Number(line));
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Concatenates captures in the given order (mergecap without -a would sort by time). */
+export function concatCaptures(files: string[], out: string): void {
+  run('mergecap', ['-a', '-F', 'pcap', '-w', out, ...files]);
+}
+
+/**
+ * Writes datagrams as a classic pcap of Ethernet/IP/UDP frames, so tshark can read payload-only
+ * fixtures (.dat/.bin/.dump/.ipfix) and sequences of them in replay order.
+ */
+export function writeUdpPcap(file: string, datagrams: Datagram[], dstPortOverride?: number): void {
+  const parts: Buffer[] = [];
+  const global = Buffer.alloc(24);
+  global.writeUInt32LE(0xa1b2c3d4, 0);
+  global.writeUInt16LE(2, 4);
+  global.writeUInt16LE(4, 6);
+  global.writeUInt32LE(262_144, 16);
+  global.writeUInt32LE(1, 20); // LINKTYPE_ETHERNET
+  parts.push(global);
+  for (const d of datagrams) {
+    const v6 = d.srcAddress.includes(':');
+    const ipLen = v6 ? 40 : 20;
+    const frame = Buffer.alloc(14 + ipLen + 8 + d.payload.length);
+    frame.writeUInt16BE(v6 ? 0x86dd : 0x0800, 12);
+    const udpLen = 8 + d.payload.length;
+    if (v6) {
+      frame.writeUInt32BE(0x60000000, 14);
+      frame.writeUInt16BE(udpLen, 18);
+      frame[20] = 17;
+      frame[21] = 64;
+      ipv6Bytes(d.srcAddress).copy(frame, 22);
+      ipv6Bytes('::1').copy(frame, 38);
+    } else {
+      frame[14] = 0x45;
+      frame.writeUInt16BE(20 + udpLen, 16);
+      frame[22] = 64;
+      frame[23] = 17;
+      Buffer.from(d.srcAddress.split('.').map(Number)).copy(frame, 26);
+      Buffer.from([127, 0, 0, 1]).copy(frame, 30);
+    }
+    const udp = 14 + ipLen;
+    frame.writeUInt16BE(d.srcPort, udp);
+    frame.writeUInt16BE(dstPortOverride ?? d.dstPort, udp + 2);
+    frame.writeUInt16BE(udpLen, udp + 4);
+    d.payload.copy(frame, udp + 8);
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(Math.floor(d.receivedAtMs / 1000), 0);
+    rec.writeUInt32LE((d.receivedAtMs % 1000) * 1000, 4);
+    rec.writeUInt32LE(frame.length, 8);
+    rec.writeUInt32LE(frame.length, 12);
+    parts.push(rec, frame);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+}
+
+function ipv6Bytes(addr: string): Buffer {
+  const [head, tail = ''] = addr.includes('::') ? addr.split('::') : [addr, ''];
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === '' ? [] : tail.split(':');
+  const groups = addr.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 8; i++) out.writeUInt16BE(Number.parseInt(groups[i], 16), i * 2);
+  return out;
+}
+
+/** tshark's packet list as JSON, with `-d udp.port==P,proto` for every given port. */
+export function tsharkJson(file: string, ports: number[], proto: 'cflow' | 'sflow'): JsonObject[] {
+  const args = ['-r', file, '-T', 'json', '--no-duplicate-keys', '-J', `frame ip ipv6 udp ${proto}`];
+  for (const p of ports) args.push('-d', `udp.port==${p},${proto}`);
+  return JSON.parse(run('tshark', args)) as JsonObject[];
+}
+
+function isObject(v: Json | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Values of a key, whether tshark wrote it once or merged repeats into an array. */
+function each(v: Json | undefined): Json[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function str(o: JsonObject, key: string): string | null {
+  const v = o[key];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : null;
+}
+
+function num(o: JsonObject, key: string): number | null {
+  const s = str(o, key);
+  if (s === null || s === '') return null;
+  const n = s.startsWith('0x') ? Number.parseInt(s, 16) : Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+function layers(packet: JsonObject): JsonObject {
+  const source = packet._source;
+  if (!isObject(source) || !isObject(source.layers)) throw new Error('unexpected tshark JSON');
+  return source.layers;
+}
+
+const TEMPLATE_KEY = /^(Options )?Template \(Id = (\d+)/;
+
+/** NetFlow v5/v9/IPFIX: every frame with a cflow layer, its data records reduced to KeyRecords. */
+export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
+  const optionTemplates = new Set<string>();
+  const out: TsharkDatagram[] = [];
+  for (const packet of packets) {
+    const l = layers(packet);
+    const frameLayer = l.frame;
+    for (const cflow of each(l.cflow)) {
+      if (!isObject(cflow) || !isObject(frameLayer)) continue;
+      const exporter =
+        (isObject(l.ip) && str(l.ip, 'ip.src')) || (isObject(l.ipv6) && str(l.ipv6, 'ipv6.src')) || '';
+      const domain = str(cflow, 'cflow.source_id') ?? str(cflow, 'cflow.od_id') ?? '0';
+      const v5Rate = num(cflow, 'cflow.samplerate');
+      const dg: TsharkDatagram = {
+        frame: num(frameLayer, 'frame.number') ?? 0,
+        records: [],
+        optionsRecords: 0,
+        setsWithoutTemplate: 0,
+        counterSamples: 0,
+      };
+      for (const [key, value] of Object.entries(cflow)) {
+        if (key.startsWith('pdu ')) {
+          for (const pdu of each(value)) if (isObject(pdu)) dg.records.push(cflowRecord(pdu, v5Rate));
+          continue;
+        }
+        if (!(key.startsWith('FlowSet') || key.startsWith('Set'))) continue;
+        for (const set of each(value)) {
+          if (!isObject(set)) continue;
+          const setId = num(set, 'cflow.flowset_id') ?? 0;
+          for (const [k, v] of Object.entries(set)) {
+            const m = TEMPLATE_KEY.exec(k);
+            if (m) {
+              const id = `${exporter}|${domain}|${m[2]}`;
+              if (m[1]) optionTemplates.add(id);
+              else optionTemplates.delete(id);
+            }
+            if (k.includes('no template found')) dg.setsWithoutTemplate++;
+            if (setId < 256 || !k.startsWith('Flow ')) continue;
+            const options = optionTemplates.has(`${exporter}|${domain}|${setId}`);
+            for (const rec of each(v)) {
+              if (!isObject(rec)) continue;
+              if (options) dg.optionsRecords++;
+              else dg.records.push(cflowRecord(rec, null));
+            }
+          }
+        }
+      }
+      out.push(dg);
+    }
+  }
+  return out;
+}
+
+function cflowRecord(r: JsonObject, headerRate: number | null): KeyRecord {
+  return {
+    srcip: str(r, 'cflow.srcaddr') ?? str(r, 'cflow.srcaddrv6'),
+    dstip: str(r, 'cflow.dstaddr') ?? str(r, 'cflow.dstaddrv6'),
+    srcport: num(r, 'cflow.srcport'),
+    dstport: num(r, 'cflow.dstport'),
+    protocol: num(r, 'cflow.protocol'),
+    bytes: num(r, 'cflow.octets'),
+    packets: num(r, 'cflow.packets'),
+    samplerate: headerRate ?? num(r, 'cflow.sampling_interval'),
+    input: num(r, 'cflow.inputint'),
+    output: num(r, 'cflow.outputint'),
+  };
+}
+
+/** sFlow v5: every frame with an sflow layer, its flow samples reduced to KeyRecords. */
+export function sflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
+  const out: TsharkDatagram[] = [];
+  for (const packet of packets) {
+    const l = layers(packet);
+    const frameLayer = l.frame;
+    for (const sflow of each(l.sflow)) {
+      if (!isObject(sflow) || !isObject(frameLayer)) continue;
+      const dg: TsharkDatagram = {
+        frame: num(frameLayer, 'frame.number') ?? 0,
+        records: [],
+        optionsRecords: 0,
+        setsWithoutTemplate: 0,
+        counterSamples: 0,
+      };
+      for (const [key, value] of Object.entries(sflow)) {
+        if (key.startsWith('Counters sample') || key.startsWith('Expanded counters sample')) {
+          dg.counterSamples += each(value).length;
+        } else if (key.startsWith('Flow sample') || key.startsWith('Expanded flow sample')) {
+          for (const s of each(value)) if (isObject(s)) dg.records.push(sflowRecord(s));
+        }
+      }
+      out.push(dg);
+    }
+  }
+  return out;
+}
+
+/** The first (outermost) object under one of `keys` anywhere below `o`, depth first, with its key. */
+function findFirst(o: JsonObject, keys: string[]): [string, JsonObject] | null {
+  for (const [k, v] of Object.entries(o)) {
+    for (const item of each(v)) {
+      if (!isObject(item)) continue;
+      if (keys.includes(k)) return [k, item];
+      const deeper = findFirst(item, keys);
+      if (deeper) return deeper;
+    }
+  }
+  return null;
+}
+
+function sflowRecord(s: JsonObject): KeyRecord {
+  const outTree = s['sflow.flow_sample.output_interface_tree'];
+  const outFormat = isObject(outTree)
+    ? num(outTree, 'sflow.flow_sample.output_interface_format')
+    : num(s, 'sflow.flow_sample.output_interface.format');
+  const outValue = isObject(outTree)
+    ? num(outTree, 'sflow.flow_sample.output_interface_value')
+    : num(s, 'sflow.flow_sample.output_interface_value');
+  const rec: KeyRecord = {
+    srcip: null,
+    dstip: null,
+    srcport: null,
+    dstport: null,
+    protocol: null,
+    bytes: null,
+    packets: 1,
+    samplerate: num(s, 'sflow.flow_sample.sampling_rate'),
+    input: num(s, 'sflow.flow_sample.input_interface') ?? num(s, 'sflow.flow_sample.input_interface_value'),
+    // Format 1 (discarded, value = reason) and 2 (several interfaces, value = count) are no ifIndex.
+    output: outFormat === 0 ? outValue : null,
+  };
+  const header = findFirst(s, ['Raw packet header'])?.[1];
+  const tree = header?.['sflow_245.header_tree'];
+  if (header) rec.bytes = num(header, 'sflow_245.header.frame_length');
+  if (isObject(tree)) {
+    const ip = findFirst(tree, ['ip', 'ipv6']);
+    if (ip?.[0] === 'ip') {
+      rec.srcip = str(ip[1], 'ip.src');
+      rec.dstip = str(ip[1], 'ip.dst');
+      rec.protocol = num(ip[1], 'ip.proto');
+    } else if (ip) {
+      rec.srcip = str(ip[1], 'ipv6.src');
+      rec.dstip = str(ip[1], 'ipv6.dst');
+      rec.protocol = num(ip[1], 'ipv6.nxt');
+    }
+    const l4 = rec.protocol === 6 ? 'tcp' : rec.protocol === 17 ? 'udp' : null;
+    const ports = l4 === null ? null : findFirst(tree, [l4]);
+    if (l4 && ports) {
+      rec.srcport = num(ports[1], `${l4}.srcport`);
+      rec.dstport = num(ports[1], `${l4}.dstport`);
+    }
+  }
+  return rec;
+}
