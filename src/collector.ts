@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { decoderSettingsFromConfig } from './config/decoder-settings.js';
 import type { FlowgateConfig } from './config/types.js';
 import type { Datagram } from './decode/datagram.js';
 import { FlowDecoder } from './decode/flow-decoder.js';
-import { DEFAULT_DECODE_LIMITS, type DecoderSettings, defaultDecoderSettings } from './decode/settings.js';
 import { JsonlWriter } from './deliver/jsonl-writer.js';
 import type { RecordOutput } from './deliver/output.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
@@ -60,45 +60,6 @@ export interface Collector {
   stop(): Promise<void>;
 }
 
-interface DecoderSettingsModule {
-  decoderSettingsFromConfig(config: FlowgateConfig): DecoderSettings;
-}
-
-/**
- * A module another part of the project provides; imported by name at run time so that the
- * collector works (with the fallback below) while it is not there yet.
- * TODO(lead): make it a static import once config/decoder-settings.ts exists.
- */
-async function optionalModule<T>(specifier: string): Promise<T | null> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (err) {
-    // Only the module itself missing is expected; a broken import inside it must surface.
-    const e = err as NodeJS.ErrnoException;
-    const name = specifier.slice(specifier.lastIndexOf('/') + 1);
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(name)) return null;
-    throw err;
-  }
-}
-
-/** Fallback while config/decoder-settings.ts is missing: limits only, no per-exporter settings. */
-function limitsOnlySettings(config: FlowgateConfig): DecoderSettings {
-  const d = config.decode;
-  return defaultDecoderSettings({
-    limits: {
-      ...DEFAULT_DECODE_LIMITS,
-      maxExporters: d.maxexporters,
-      maxTemplatesPerExporter: d.maxtemplatesperexporter,
-      maxFieldsPerTemplate: d.maxfieldspertemplate,
-      maxFieldLength: d.maxfieldlength,
-      maxSflowSamplesPerDatagram: d.maxsflowsamples,
-      maxSflowRecordsPerSample: d.maxsflowrecords,
-      templateTtlMs: d.templatettl * 1000,
-    },
-    extraFields: d.extrafields,
-  });
-}
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -117,17 +78,7 @@ export async function startCollector(
   options: CollectorOptions = {},
 ): Promise<Collector> {
   const startedAt = Date.now();
-  const settingsModule = await optionalModule<DecoderSettingsModule>('./config/decoder-settings.js');
-  const decoder =
-    options.decoder ??
-    new FlowDecoder(
-      typeof settingsModule?.decoderSettingsFromConfig === 'function'
-        ? settingsModule.decoderSettingsFromConfig(config)
-        : limitsOnlySettings(config),
-    );
-  if (typeof settingsModule?.decoderSettingsFromConfig !== 'function' && options.decoder === undefined) {
-    logger.warn('config/decoder-settings not available: per-exporter sampling settings are not applied');
-  }
+  const decoder = options.decoder ?? new FlowDecoder(decoderSettingsFromConfig(config));
 
   // ---- template DB: load before the first datagram so restarts decode data at once ----
   const templateDbPath = config.general.templatedb.trim() === '' ? null : config.general.templatedb;

@@ -2,6 +2,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 const CHUNK = 1 << 20;
 
+/** The file cannot be opened or read as a file: the only error capture readers throw. */
+export class CaptureFileError extends Error {
+  override name = 'CaptureFileError';
+}
+
 /**
  * Sequential, synchronous reads from a file in 1 MiB chunks, so a capture of any size is decoded
  * with bounded memory. Every refill allocates a fresh chunk instead of reusing one: the views
@@ -16,12 +21,16 @@ export class ByteSource {
   consumed = 0;
   private eof = false;
 
-  constructor(path: string) {
-    this.fd = openSync(path, 'r');
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (e) {
+      throw new CaptureFileError(`cannot read capture file ${path}: ${(e as Error).message}`);
+    }
     const st = fstatSync(this.fd);
     if (!st.isFile()) {
       closeSync(this.fd);
-      throw new Error('not a regular file');
+      throw new CaptureFileError(`cannot read capture file ${path}: not a regular file`);
     }
     this.size = st.size;
   }
@@ -58,7 +67,7 @@ export class ByteSource {
     this.chunk.copy(next, 0, this.pos);
     let len = left;
     while (len < next.length) {
-      const r = readSync(this.fd, next, len, next.length - len, null);
+      const r = this.read(next, len);
       if (r === 0) {
         this.eof = true;
         break;
@@ -68,5 +77,13 @@ export class ByteSource {
     this.chunk = next.subarray(0, len);
     this.pos = 0;
     return len >= n;
+  }
+
+  private read(into: Buffer, at: number): number {
+    try {
+      return readSync(this.fd, into, at, into.length - at, null);
+    } catch (e) {
+      throw new CaptureFileError(`cannot read capture file ${this.path}: ${(e as Error).message}`);
+    }
   }
 }

@@ -1,6 +1,9 @@
 import { statSync } from 'node:fs';
 import type { Datagram } from '../decode/datagram.js';
 import { ByteSource } from './byte-source.js';
+
+export { CaptureFileError } from './byte-source.js';
+
 import type { CaptureFormat, CaptureStats } from './frame.js';
 import { newCaptureStats } from './frame.js';
 import { FRAGMENT_COMPLETED, FRAGMENT_HELD, NOT_UDP, UDP_FOUND, UdpExtractor } from './ip-udp.js';
@@ -18,11 +21,6 @@ export { newCaptureStats } from './frame.js';
  * "unspecified" address, so templates from one such file apply to data in the next.
  */
 export const UNKNOWN_SOURCE_ADDRESS = '0.0.0.0';
-
-/** The file cannot be opened or read as a file; the only error readCaptureFile throws. */
-export class CaptureFileError extends Error {
-  override name = 'CaptureFileError';
-}
 
 /** The format of a capture from its first bytes (and size). */
 export function detectCaptureFormat(first: Buffer, fileSize: number): CaptureFormat {
@@ -42,7 +40,7 @@ export function detectCaptureFormat(first: Buffer, fileSize: number): CaptureFor
  * The yielded payloads are views into the file's chunks and stay valid after the generator moves on.
  */
 export function* readCaptureFile(path: string, stats: CaptureStats = newCaptureStats()): Generator<Datagram> {
-  const src = openSource(path);
+  const src = new ByteSource(path);
   stats.fileBytes = src.size;
   try {
     const first = src.peek(Math.min(4, src.size)) ?? Buffer.alloc(0);
@@ -115,14 +113,4 @@ function datagram(
   ms: number,
 ): Datagram {
   return { payload, srcAddress, srcPort, dstPort, receivedAtMs: ms, connectionId: null };
-}
-
-function openSource(path: string): ByteSource {
-  let src: ByteSource;
-  try {
-    src = new ByteSource(path);
-  } catch (e) {
-    throw new CaptureFileError(`cannot read capture file ${path}: ${(e as Error).message}`);
-  }
-  return src;
 }

@@ -4,6 +4,7 @@ import type { DecoderSettings } from '../settings.js';
 import type { CompiledTemplate, RecordScratch, TemplateField, TemplateProtocol } from './contract.js';
 import { VARIABLE_LENGTH } from './contract.js';
 import { type ExtraKind, extraKindOf, extraValue, ntpToEpochMs, stringAt, uintAt } from './extra-fields.js';
+import { generateReader, type ReaderPlan, type ReadFn } from './field-codegen.js';
 import {
   ianaOp,
   type LengthRule,
@@ -18,23 +19,39 @@ import { firewallEventName, natEventName } from './firewall-events.js';
 import { forwardingStatusName } from './forwarding-status.js';
 
 /**
- * Compiles a template once into a reader: one operation code per field (what the element writes,
- * see field-semantics.ts), run by a single switch for every record. No closures per field, no
- * allocation per field apart from the strings the record holds (addresses, event names are
- * shared constants) and the values of user-mapped extra fields.
- *
- * A table of small integer operations was preferred over generating a function with
- * `new Function`: it needs no code generation (which CSP-like hardening and `--disallow-code-
- * generation-from-strings` forbid), stays debuggable, and measures above the 2M records/s target
- * (see bench/field-compiler.ts).
+ * Compiles a template once into a reader. Each field becomes one operation code (what the element
+ * writes, see field-semantics.ts); the codes are turned into a generated straight-line function
+ * (field-codegen.ts), or, where code generation is forbidden, run by the operation-table
+ * interpreter below. No closures or allocation per field apart from the strings the record holds
+ * (addresses; event names are shared constants) and the values of user-mapped extra fields.
  */
 export function compileTemplate(
   fields: TemplateField[],
   protocol: TemplateProtocol,
   settings: DecoderSettings,
 ): CompiledTemplate {
+  const plan = planTemplate(fields, protocol, settings);
+  const generated = generateReader(plan);
+  if (generated === null) return interpreted(plan, fields.length);
+  return new GeneratedTemplate(fields.length, plan.minRecordLength, plan.variable, generated);
+}
+
+/** The operation-table reader alone (the fallback; also run by the tests on every mapping). */
+export function compileInterpretedTemplate(
+  fields: TemplateField[],
+  protocol: TemplateProtocol,
+  settings: DecoderSettings,
+): CompiledTemplate {
+  return interpreted(planTemplate(fields, protocol, settings), fields.length);
+}
+
+function planTemplate(
+  fields: TemplateField[],
+  protocol: TemplateProtocol,
+  settings: DecoderSettings,
+): ReaderPlan {
   // The same numbers mean the same elements in v9 and IPFIX (v9 types >= 32768 arrive as
-  // enterprise 0), so the protocol changes nothing at compile time; times differ in finishRecord.
+  // enterprise 0), so the protocol changes nothing here; times differ in finishRecord.
   void protocol;
   const n = fields.length;
   const present = new Set<number>();
@@ -85,19 +102,42 @@ export function compileTemplate(
       extraKinds.push(extraKindOf(mapping));
     }
   }
-
-  return new CompiledFieldReader(
-    n,
-    minRecordLength,
-    variable,
-    hasReverse,
-    settings.limits.maxFieldLength,
+  return {
     ops,
     rules,
     lengths,
     extraSlots,
     extraNames,
     extraKinds,
+    minRecordLength,
+    variable,
+    hasReverse,
+    maxFieldLength: settings.limits.maxFieldLength,
+  };
+}
+
+class GeneratedTemplate implements CompiledTemplate {
+  constructor(
+    readonly fieldCount: number,
+    readonly minRecordLength: number,
+    readonly variable: boolean,
+    readonly read: ReadFn,
+  ) {}
+}
+
+function interpreted(plan: ReaderPlan, fieldCount: number): CompiledTemplate {
+  return new CompiledFieldReader(
+    fieldCount,
+    plan.minRecordLength,
+    plan.variable,
+    plan.hasReverse,
+    plan.maxFieldLength,
+    plan.ops,
+    plan.rules,
+    plan.lengths,
+    plan.extraSlots,
+    plan.extraNames,
+    plan.extraKinds,
   );
 }
 

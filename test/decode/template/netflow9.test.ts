@@ -108,8 +108,8 @@ test('fluent_netflow.v9: values of the record, times from FIRST_SWITCHED against
   assert.deepEqual(
     sink.sequences.map((s) => [s.stream, s.units]),
     [
-      ['v9:0', 1],
-      ['v9:0', 1],
+      ['v9:2081', 1],
+      ['v9:2081', 1],
     ],
   );
   assert.equal(sink.datagrams.length, 2);
