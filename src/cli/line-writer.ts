@@ -63,8 +63,4 @@ export class LineWriter {
     this.flush();
     await this.ready();
   }
-
-  detach(): void {
-    this.out.removeListener('error', this.onError);
-  }
 }

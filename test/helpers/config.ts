@@ -1,7 +1,11 @@
 import { configSchema } from '../../src/config/schema.js';
 import type { FlowgateConfig } from '../../src/config/types.js';
 
-type Overrides = { [K in keyof FlowgateConfig]?: FlowgateConfig[K] extends unknown[] ? FlowgateConfig[K] : Partial<FlowgateConfig[K]> };
+type Overrides = {
+  [K in keyof FlowgateConfig]?: FlowgateConfig[K] extends unknown[]
+    ? FlowgateConfig[K]
+    : Partial<FlowgateConfig[K]>;
+};
 
 /** The defaults of an empty configuration file, with sections overridden key by key. */
 export function testConfig(overrides: Overrides = {}): FlowgateConfig {

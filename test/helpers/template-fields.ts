@@ -44,7 +44,8 @@ export function ip4(text: string): Buffer {
 /** Full (uncompressed) IPv6 text, 8 groups. */
 export function ip6(text: string): Buffer {
   const b = Buffer.alloc(16);
-  text.split(':').forEach((g, i) => b.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  const groups = text.split(':');
+  for (let i = 0; i < 8; i++) b.writeUInt16BE(Number.parseInt(groups[i], 16), i * 2);
   return b;
 }
 

@@ -23,6 +23,13 @@ export interface KeyRecord {
   samplerate: number | null;
   input: number | null;
   output: number | null;
+  icmptype: number | null;
+  icmpcode: number | null;
+  /**
+   * Key fields the record carried more than once (templates with an outer and an inner header,
+   * e.g. Cisco SRv6 / MPLS exports); the values above are then the last occurrence.
+   */
+  repeated: string[];
 }
 
 /** One flow datagram as tshark saw it. */
@@ -36,6 +43,14 @@ export interface TsharkDatagram {
   setsWithoutTemplate: number;
   /** sFlow counter samples. */
   counterSamples: number;
+  /** sFlow samples of type 5 (discarded packet, sflow.org/sflow_drops.txt), which tshark 4.0 does not know. */
+  dropSamples: number;
+  /** NetFlow v9 header count (records of every kind the exporter claims), null for others. */
+  headerCount: number | null;
+  /** Records of every kind tshark parsed (templates, options templates, data, options data). */
+  parsedRecords: number;
+  /** tshark gave up on part of the datagram (an exception: "Malformed Packet"). */
+  malformed: boolean;
 }
 
 export function toolAvailable(tool: string): boolean {
@@ -177,10 +192,15 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
         optionsRecords: 0,
         setsWithoutTemplate: 0,
         counterSamples: 0,
+        dropSamples: 0,
+        headerCount: num(cflow, 'cflow.version') === 9 ? num(cflow, 'cflow.count') : null,
+        parsedRecords: 0,
+        malformed: JSON.stringify(cflow).includes('"_ws.malformed"'),
       };
       for (const [key, value] of Object.entries(cflow)) {
         if (key.startsWith('pdu ')) {
           for (const pdu of each(value)) if (isObject(pdu)) dg.records.push(cflowRecord(pdu, v5Rate));
+          dg.parsedRecords += each(value).length;
           continue;
         }
         if (!(key.startsWith('FlowSet') || key.startsWith('Set'))) continue;
@@ -189,6 +209,7 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
           const setId = num(set, 'cflow.flowset_id') ?? 0;
           for (const [k, v] of Object.entries(set)) {
             const m = TEMPLATE_KEY.exec(k);
+            if (m) dg.parsedRecords += each(v).length;
             if (m) {
               const id = `${exporter}|${domain}|${m[2]}`;
               if (m[1]) optionTemplates.add(id);
@@ -199,6 +220,7 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
             const options = optionTemplates.has(`${exporter}|${domain}|${setId}`);
             for (const rec of each(v)) {
               if (!isObject(rec)) continue;
+              dg.parsedRecords++;
               if (options) dg.optionsRecords++;
               else dg.records.push(cflowRecord(rec, null));
             }
@@ -211,18 +233,62 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
   return out;
 }
 
+/** The last value of a key (tshark merged repeats into an array), and whether it was repeated. */
+function last(o: JsonObject, key: string, repeated: string[], name: string): string | null {
+  const v = o[key];
+  if (Array.isArray(v)) {
+    if (v.length > 1 && !repeated.includes(name)) repeated.push(name);
+    const l = v[v.length - 1];
+    return typeof l === 'string' ? l : null;
+  }
+  return typeof v === 'string' ? v : null;
+}
+
+function lastNum(o: JsonObject, keys: string[], repeated: string[], name: string): number | null {
+  for (const key of keys) {
+    const s = last(o, key, repeated, name);
+    if (s === null || s === '') continue;
+    const n = s.startsWith('0x') ? Number.parseInt(s, 16) : Number(s);
+    if (Number.isFinite(n)) return n;
+  }
+  return null;
+}
+
 function cflowRecord(r: JsonObject, headerRate: number | null): KeyRecord {
+  const repeated: string[] = [];
+  // IE 32/139 icmpTypeCodeIPv4/IPv6 carry type << 8 | code; 176-179 carry them apart.
+  const typeCode = lastNum(r, ['cflow.icmp_type_code_ipv4', 'cflow.icmp_type_code_ipv6'], repeated, 'icmp');
   return {
-    srcip: str(r, 'cflow.srcaddr') ?? str(r, 'cflow.srcaddrv6'),
-    dstip: str(r, 'cflow.dstaddr') ?? str(r, 'cflow.dstaddrv6'),
-    srcport: num(r, 'cflow.srcport'),
-    dstport: num(r, 'cflow.dstport'),
-    protocol: num(r, 'cflow.protocol'),
-    bytes: num(r, 'cflow.octets'),
-    packets: num(r, 'cflow.packets'),
+    srcip: last(r, 'cflow.srcaddr', repeated, 'srcip') ?? last(r, 'cflow.srcaddrv6', repeated, 'srcip'),
+    dstip: last(r, 'cflow.dstaddr', repeated, 'dstip') ?? last(r, 'cflow.dstaddrv6', repeated, 'dstip'),
+    srcport: lastNum(r, ['cflow.srcport'], repeated, 'srcport'),
+    dstport: lastNum(r, ['cflow.dstport'], repeated, 'dstport'),
+    protocol: lastNum(r, ['cflow.protocol'], repeated, 'protocol'),
+    // octetDeltaCount (1), octetTotalCount (85, "permanent"), NSEL initiatorOctets (231).
+    bytes: lastNum(
+      r,
+      ['cflow.octets', 'cflow.permanent_octets', 'cflow.initiator_octets'],
+      repeated,
+      'bytes',
+    ),
+    packets: lastNum(
+      r,
+      ['cflow.packets', 'cflow.permanent_packets', 'cflow.initiator_packets'],
+      repeated,
+      'packets',
+    ),
     samplerate: headerRate ?? num(r, 'cflow.sampling_interval'),
     input: num(r, 'cflow.inputint'),
     output: num(r, 'cflow.outputint'),
+    icmptype:
+      typeCode !== null
+        ? typeCode >> 8
+        : lastNum(r, ['cflow.icmp_ipv4_type', 'cflow.icmp_ipv6_type'], repeated, 'icmp'),
+    icmpcode:
+      typeCode !== null
+        ? typeCode & 0xff
+        : lastNum(r, ['cflow.icmp_ipv4_code', 'cflow.icmp_ipv6_code'], repeated, 'icmp'),
+    repeated,
   };
 }
 
@@ -240,9 +306,16 @@ export function sflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
         optionsRecords: 0,
         setsWithoutTemplate: 0,
         counterSamples: 0,
+        dropSamples: 0,
+        headerCount: null,
+        parsedRecords: 0,
+        malformed: JSON.stringify(sflow).includes('"_ws.malformed"'),
       };
       for (const [key, value] of Object.entries(sflow)) {
-        if (key.startsWith('Counters sample') || key.startsWith('Expanded counters sample')) {
+        if (key.startsWith('Unknown sample format')) {
+          for (const s of each(value))
+            if (isObject(s) && num(s, 'sflow_245.sampletype') === 5) dg.dropSamples++;
+        } else if (key.startsWith('Counters sample') || key.startsWith('Expanded counters sample')) {
           dg.counterSamples += each(value).length;
         } else if (key.startsWith('Flow sample') || key.startsWith('Expanded flow sample')) {
           for (const s of each(value)) if (isObject(s)) dg.records.push(sflowRecord(s));
@@ -287,6 +360,9 @@ function sflowRecord(s: JsonObject): KeyRecord {
     input: num(s, 'sflow.flow_sample.input_interface') ?? num(s, 'sflow.flow_sample.input_interface_value'),
     // Format 1 (discarded, value = reason) and 2 (several interfaces, value = count) are no ifIndex.
     output: outFormat === 0 ? outValue : null,
+    icmptype: null,
+    icmpcode: null,
+    repeated: [],
   };
   const header = findFirst(s, ['Raw packet header'])?.[1];
   const tree = header?.['sflow_245.header_tree'];
@@ -301,6 +377,12 @@ function sflowRecord(s: JsonObject): KeyRecord {
       rec.srcip = str(ip[1], 'ipv6.src');
       rec.dstip = str(ip[1], 'ipv6.dst');
       rec.protocol = num(ip[1], 'ipv6.nxt');
+    }
+    const icmp = rec.protocol === 1 ? 'icmp' : rec.protocol === 58 ? 'icmpv6' : null;
+    const icmpLayer = icmp === null ? null : findFirst(tree, [icmp]);
+    if (icmp && icmpLayer) {
+      rec.icmptype = num(icmpLayer[1], `${icmp}.type`);
+      rec.icmpcode = num(icmpLayer[1], `${icmp}.code`);
     }
     const l4 = rec.protocol === 6 ? 'tcp' : rec.protocol === 17 ? 'udp' : null;
     const ports = l4 === null ? null : findFirst(tree, [l4]);

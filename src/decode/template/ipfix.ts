@@ -106,7 +106,10 @@ function decodeMessage(
   const sequence = buf.readUInt32BE(start + 8);
   const domainId = buf.readUInt32BE(start + 12);
   const dom = exp.domain('ipfix', domainId);
-  if (ipfixRestarted(dom, exportTime, sequence)) exp.restarted(dom);
+  const restarted = ipfixRestarted(dom, exportTime, sequence);
+  if (restarted) exp.restarted(dom);
+  // A reordered older message must not pull the expected sequence back (it would hide a reset).
+  const ahead = restarted || dom.lastSequence === null || (sequence - dom.lastSequence) >>> 0 < 2 ** 31;
   if (exportTime > dom.lastExportTimeSec) dom.lastExportTimeSec = exportTime;
   h.beginMessage('ipfix', exp.address, exportTime, null, received, dom);
 
@@ -135,7 +138,7 @@ function decodeMessage(
   }
   // RFC 7011 section 3.1: the sequence counts Data Records (options data included).
   sink.sequence(exp.address, `ipfix:${domainId}`, sequence, records);
-  dom.lastSequence = (sequence + records) >>> 0;
+  if (ahead) dom.lastSequence = (sequence + records) >>> 0;
 }
 
 /** A template set (2) or options template set (3), including withdrawals (RFC 7011 section 8.1). */

@@ -42,7 +42,12 @@ const SEQUENCE_RESET_WINDOW = 1_000;
  * templates replayed before it). A restart moves the boot time forward with the uptime going
  * backwards, or resets the package sequence while the clock goes on.
  */
-export function netflow9Restarted(dom: DomainState, sysUptimeMs: number, unixSecs: number, sequence: number): boolean {
+export function netflow9Restarted(
+  dom: DomainState,
+  sysUptimeMs: number,
+  unixSecs: number,
+  sequence: number,
+): boolean {
   const lastUptime = dom.lastUptimeMs;
   if (lastUptime === null) return false;
   const lastSecs = dom.lastExportTimeSec;
@@ -93,10 +98,14 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
   exp.lastSeenMs = received;
 
   const dom = exp.domain('netflow9', sourceId);
-  if (netflow9Restarted(dom, sysUptime, unixSecs, sequence)) exp.restarted(dom);
+  const restarted = netflow9Restarted(dom, sysUptime, unixSecs, sequence);
+  if (restarted) exp.restarted(dom);
   dom.lastUptimeMs = sysUptime;
   dom.lastExportTimeSec = unixSecs;
-  dom.lastSequence = sequence;
+  // A reordered older packet must not pull the sequence back (it would hide a reset).
+  if (restarted || dom.lastSequence === null || (sequence - dom.lastSequence) >>> 0 < 2 ** 31) {
+    dom.lastSequence = sequence;
+  }
   sink.sequence(exporter, `v9:${sourceId}`, sequence, 1);
   h.beginMessage('netflow9', exporter, unixSecs, sysUptime, received, dom);
 

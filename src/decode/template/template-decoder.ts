@@ -14,9 +14,9 @@ import { decodeNetflow9Message } from './netflow9.js';
 import { finishRecord, recordSamplingRate } from './record-finish.js';
 
 import {
+  allZero,
   type DomainState,
   describeDomain,
-  allZero,
   type ExporterState,
   restoreState,
   type SavedState,

@@ -51,7 +51,14 @@ test('every IPFIX template file is accepted (enterprise fields, options template
 
 // Flow records counted with tshark ("Flow N" minus options data records).
 const GROUPS: [string[], number][] = [
-  [['logstash_ipfix_mikrotik_tpl.dat', 'logstash_ipfix_mikrotik_data258.dat', 'logstash_ipfix_mikrotik_data259.dat'], 46],
+  [
+    [
+      'logstash_ipfix_mikrotik_tpl.dat',
+      'logstash_ipfix_mikrotik_data258.dat',
+      'logstash_ipfix_mikrotik_data259.dat',
+    ],
+    46,
+  ],
   [['logstash_ipfix_openbsd_pflow_tpl.dat', 'logstash_ipfix_openbsd_pflow_data.dat'], 26],
   [['akvorado_netflow_datalink-template.pcap', 'akvorado_netflow_datalink-data.pcap'], 1],
   [['akvorado_netflow_juniper-cpid-template.pcap', 'akvorado_netflow_juniper-cpid-data.pcap'], 1],
@@ -64,7 +71,13 @@ const GROUPS: [string[], number][] = [
     ],
     10,
   ],
-  [['logstash_ipfix_juniper_mx240_junos151r6s3_opttpl512.dat', 'logstash_ipfix_juniper_mx240_junos151r6s3_data512.dat'], 0],
+  [
+    [
+      'logstash_ipfix_juniper_mx240_junos151r6s3_opttpl512.dat',
+      'logstash_ipfix_juniper_mx240_junos151r6s3_data512.dat',
+    ],
+    0,
+  ],
 ];
 
 test('IPFIX data after its templates decodes into every record, without errors', () => {
@@ -82,7 +95,10 @@ test('IPFIX data after its templates decodes into every record, without errors',
 
 test('Mikrotik: values of the first record', () => {
   const dec = newDecoder();
-  const sink = replay(dec, ['ipfix/logstash_ipfix_mikrotik_tpl.dat', 'ipfix/logstash_ipfix_mikrotik_data258.dat']);
+  const sink = replay(dec, [
+    'ipfix/logstash_ipfix_mikrotik_tpl.dat',
+    'ipfix/logstash_ipfix_mikrotik_data258.dat',
+  ]);
   const r = sink.records[0];
   // tshark: 10.10.8.197:123 -> 192.168.128.17:123 UDP, 2 packets, 152 octets, NAT src 192.168.230.216
   assert.equal(r.srcip, '10.10.8.197');
@@ -214,7 +230,10 @@ test('enterprise fields and variable-length fields: PEN parsed, values read afte
 test('a variable-length field over limits.maxFieldLength: field_too_long, the set is skipped', () => {
   const settings = defaultDecoderSettings();
   const dec = new TemplateDecoder({ ...settings, limits: { ...settings.limits, maxFieldLength: 100 } });
-  const tpl = Buffer.concat([Buffer.from([0x01, 0x2c, 0x00, 0x02]), Buffer.from([0x00, 0x08, 0x00, 0x04, 0x00, 0x52, 0xff, 0xff])]);
+  const tpl = Buffer.concat([
+    Buffer.from([0x01, 0x2c, 0x00, 0x02]),
+    Buffer.from([0x00, 0x08, 0x00, 0x04, 0x00, 0x52, 0xff, 0xff]),
+  ]);
   const rec = Buffer.concat([Buffer.from([10, 0, 0, 3, 255, 0x00, 0xc8]), Buffer.alloc(200, 0x41)]);
   const sink = feed(dec, [
     datagramOf(ipfixMessage({ exportTime: 1, seq: 0, domain: 1 }, [set(2, tpl), set(300, rec)])),

@@ -48,7 +48,9 @@ test('every NetFlow v9 template file is accepted with all its templates', () => 
   for (const [file, expected] of TEMPLATE_FILES) {
     const dec = newDecoder();
     const sink = replay(dec, [`netflow9/${file}`]);
-    const bad = sink.errors.filter((e) => e.kind.startsWith('template_invalid') || e.kind === 'template_limit');
+    const bad = sink.errors.filter(
+      (e) => e.kind.startsWith('template_invalid') || e.kind === 'template_limit',
+    );
     assert.deepEqual(bad, [], file);
     assert.equal(templateCount(dec), expected, `${file}: templates`);
   }
@@ -58,13 +60,23 @@ test('every NetFlow v9 template file is accepted with all its templates', () => 
 const GROUPS: [string[], number][] = [
   [['logstash_nf9_cisco_aci_tpl256-258.dat', 'logstash_nf9_cisco_aci_data256.dat'], 3],
   [['logstash_nf9_cisco_asa_1_tpl.dat', 'logstash_nf9_cisco_asa_1_data.dat'], 14],
-  [['logstash_nf9_cisco_asa_2_tpl_26x.dat', 'logstash_nf9_cisco_asa_2_tpl_27x.dat', 'logstash_nf9_cisco_asa_2_data.dat'], 19],
+  [
+    [
+      'logstash_nf9_cisco_asa_2_tpl_26x.dat',
+      'logstash_nf9_cisco_asa_2_tpl_27x.dat',
+      'logstash_nf9_cisco_asa_2_data.dat',
+    ],
+    19,
+  ],
   [['logstash_nf9_cisco_asr9k_tpl260.dat', 'logstash_nf9_cisco_asr9k_data260.dat'], 21],
   [['logstash_nf9_cisco_nbar_tpl262.dat', 'logstash_nf9_cisco_nbar_data262.dat'], 5],
   [['logstash_nf9_cisco_wlc_tpl.dat', 'logstash_nf9_cisco_wlc_data261.dat'], 19],
   [['logstash_nf9_field_layer2segmentid_tpl.dat', 'logstash_nf9_field_layer2segmentid_data.dat'], 1],
   [['logstash_nf9_h3c_tpl3281.dat', 'logstash_nf9_h3c_data3281.dat'], 16],
-  [['logstash_nf9_h3c_netstream_varstring_tpl3281.dat', 'logstash_nf9_h3c_netstream_varstring_data3281.dat'], 1],
+  [
+    ['logstash_nf9_h3c_netstream_varstring_tpl3281.dat', 'logstash_nf9_h3c_netstream_varstring_data3281.dat'],
+    1,
+  ],
   [['logstash_nf9_macaddr_tpl.dat', 'logstash_nf9_macaddr_data.dat'], 29],
   [['logstash_nf9_nprobe_tpl.dat', 'logstash_nf9_softflowd_tpl_data.dat', 'logstash_nf9_nprobe_data.dat'], 8],
   [['graylog_netflow-v9-2-1.dat', 'graylog_netflow-v9-2-2.dat', 'graylog_netflow-v9-2-3.dat'], 2],

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type MessageContext, RecordScratch } from '../../../src/decode/template/contract.js';
-import { compileTemplate } from '../../../src/decode/template/field-compiler.js';
-import { finishRecord, recordSamplingRate } from '../../../src/decode/template/record-finish.js';
 import {
   DEFAULT_EXPORTER_SETTINGS,
   defaultDecoderSettings,
   type ExporterDecodeSettings,
 } from '../../../src/decode/settings.js';
+import { type MessageContext, RecordScratch } from '../../../src/decode/template/contract.js';
+import { compileTemplate } from '../../../src/decode/template/field-compiler.js';
+import { finishRecord, recordSamplingRate } from '../../../src/decode/template/record-finish.js';
 import { FlowRecord } from '../../../src/record/flow-record.js';
 import { CollectingSink } from '../../helpers/collecting-sink.js';
 import { type FieldBytes, ip4, ntp, templateRecord, u } from '../../helpers/template-fields.js';

@@ -12,7 +12,11 @@ export function datagramsOf(files: string[]): Datagram[] {
 }
 
 /** Feeds datagrams to the decoder by version (9 = NetFlow v9, 10 = IPFIX). */
-export function feed(dec: TemplateDecoder, datagrams: Datagram[], sink = new CollectingSink()): CollectingSink {
+export function feed(
+  dec: TemplateDecoder,
+  datagrams: Datagram[],
+  sink = new CollectingSink(),
+): CollectingSink {
   for (const d of datagrams) {
     if (d.payload.readUInt16BE(0) === 9) dec.decodeNetflow9(d, sink);
     else dec.decodeIpfix(d, sink);
@@ -38,7 +42,10 @@ function u16(n: number): Buffer {
 }
 
 /** NetFlow v9 packet: header + flowsets. */
-export function v9Packet(h: { uptime: number; secs: number; seq: number; sourceId: number }, sets: Buffer[]): Buffer {
+export function v9Packet(
+  h: { uptime: number; secs: number; seq: number; sourceId: number },
+  sets: Buffer[],
+): Buffer {
   const head = Buffer.alloc(20);
   head.writeUInt16BE(9, 0);
   head.writeUInt16BE(sets.length, 2);
@@ -80,8 +87,8 @@ export const SIMPLE_FIELDS: [number, number][] = [
 
 export function simpleRecord(src: string, dst: string, packets: number): Buffer {
   const b = Buffer.alloc(12);
-  src.split('.').forEach((o, i) => b.writeUInt8(Number(o), i));
-  dst.split('.').forEach((o, i) => b.writeUInt8(Number(o), 4 + i));
+  b.set(src.split('.').map(Number), 0);
+  b.set(dst.split('.').map(Number), 4);
   b.writeUInt32BE(packets, 8);
   return b;
 }
