@@ -144,7 +144,7 @@ function keyOf(r: FlowRecord): KeyRecord {
     output: r.output,
     icmptype: r.icmptype,
     icmpcode: r.icmpcode,
-    repeated: [],
+    repeated: {},
   };
 }
 
@@ -168,11 +168,13 @@ function keyOf(r: FlowRecord): KeyRecord {
 function differences(ours: KeyRecord, theirs: KeyRecord, sflow: boolean): string[] {
   const diffs: string[] = [];
   const eq = (field: string, a: unknown, b: unknown) => {
-    if (a !== b) diffs.push(`${field}: ours ${JSON.stringify(a)}, tshark ${JSON.stringify(b)}`);
+    // A field the record carries more than once (see KeyRecord.repeated: biflow reverse counters,
+    // SRv6/MPLS outer + inner headers, NBAR's TCP/UDP-specific ports): ours must be one of them.
+    const alternatives = theirs.repeated[field === 'icmp type<<8|code' ? 'dstport' : field];
+    if (alternatives?.includes(a as string | number | null)) return;
+    if (a !== b)
+      diffs.push(`${field}: ours ${JSON.stringify(a)}, tshark ${JSON.stringify(alternatives ?? b)}`);
   };
-  // Repeated fields (Cisco SRv6/MPLS templates carry the outer header's protocol/addresses/ports,
-  // then the inner one's): we keep the last occurrence, the inner flow; `theirs` holds tshark's
-  // last occurrence too, so those are compared as usual.
   eq('srcip', ours.srcip, theirs.srcip);
   eq('dstip', ours.dstip, theirs.dstip);
   eq('protocol', ours.protocol, theirs.protocol);

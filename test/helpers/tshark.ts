@@ -26,10 +26,11 @@ export interface KeyRecord {
   icmptype: number | null;
   icmpcode: number | null;
   /**
-   * Key fields the record carried more than once (templates with an outer and an inner header,
-   * e.g. Cisco SRv6 / MPLS exports); the values above are then the last occurrence.
+   * Every value of a key field the record carried more than once (the value above is the first).
+   * tshark names repeats alike: RFC 5103 reverse elements (PEN 29305), Cisco SRv6/MPLS outer and
+   * inner headers, NBAR's TCP_SRC_PORT (182) / UDP_DST_PORT (183) next to L4 ports.
    */
-  repeated: string[];
+  repeated: Record<string, (string | number | null)[]>;
 }
 
 /** One flow datagram as tshark saw it. */
@@ -233,48 +234,52 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
   return out;
 }
 
-/** The last value of a key (tshark merged repeats into an array), and whether it was repeated. */
-function last(o: JsonObject, key: string, repeated: string[], name: string): string | null {
-  const v = o[key];
-  if (Array.isArray(v)) {
-    if (v.length > 1 && !repeated.includes(name)) repeated.push(name);
-    const l = v[v.length - 1];
-    return typeof l === 'string' ? l : null;
-  }
-  return typeof v === 'string' ? v : null;
+type Repeats = Record<string, (string | number | null)[]>;
+
+function toNumber(s: string | null): number | null {
+  if (s === null || s === '') return null;
+  const n = s.startsWith('0x') ? Number.parseInt(s, 16) : Number(s);
+  return Number.isFinite(n) ? n : null;
 }
 
-function lastNum(o: JsonObject, keys: string[], repeated: string[], name: string): number | null {
+/** The first of the keys present: its first value; every value goes to `repeated` when several. */
+function pick(o: JsonObject, keys: string[], repeated: Repeats, name: string, numeric: boolean) {
   for (const key of keys) {
-    const s = last(o, key, repeated, name);
-    if (s === null || s === '') continue;
-    const n = s.startsWith('0x') ? Number.parseInt(s, 16) : Number(s);
-    if (Number.isFinite(n)) return n;
+    const v = o[key];
+    if (v === undefined) continue;
+    const all = each(v).map((x) => (typeof x === 'string' ? (numeric ? toNumber(x) : x) : null));
+    if (all.length > 1) repeated[name] = all;
+    return all[0] ?? null;
   }
   return null;
 }
 
+function pickStr(o: JsonObject, keys: string[], repeated: Repeats, name: string): string | null {
+  const v = pick(o, keys, repeated, name, false);
+  return typeof v === 'string' ? v : null;
+}
+
+function pickNum(o: JsonObject, keys: string[], repeated: Repeats, name: string): number | null {
+  const v = pick(o, keys, repeated, name, true);
+  return typeof v === 'number' ? v : null;
+}
+
 function cflowRecord(r: JsonObject, headerRate: number | null): KeyRecord {
-  const repeated: string[] = [];
+  const rep: Repeats = {};
   // IE 32/139 icmpTypeCodeIPv4/IPv6 carry type << 8 | code; 176-179 carry them apart.
-  const typeCode = lastNum(r, ['cflow.icmp_type_code_ipv4', 'cflow.icmp_type_code_ipv6'], repeated, 'icmp');
+  const typeCode = pickNum(r, ['cflow.icmp_type_code_ipv4', 'cflow.icmp_type_code_ipv6'], rep, 'icmp');
   return {
-    srcip: last(r, 'cflow.srcaddr', repeated, 'srcip') ?? last(r, 'cflow.srcaddrv6', repeated, 'srcip'),
-    dstip: last(r, 'cflow.dstaddr', repeated, 'dstip') ?? last(r, 'cflow.dstaddrv6', repeated, 'dstip'),
-    srcport: lastNum(r, ['cflow.srcport'], repeated, 'srcport'),
-    dstport: lastNum(r, ['cflow.dstport'], repeated, 'dstport'),
-    protocol: lastNum(r, ['cflow.protocol'], repeated, 'protocol'),
+    srcip: pickStr(r, ['cflow.srcaddr', 'cflow.srcaddrv6'], rep, 'srcip'),
+    dstip: pickStr(r, ['cflow.dstaddr', 'cflow.dstaddrv6'], rep, 'dstip'),
+    srcport: pickNum(r, ['cflow.srcport'], rep, 'srcport'),
+    dstport: pickNum(r, ['cflow.dstport'], rep, 'dstport'),
+    protocol: pickNum(r, ['cflow.protocol'], rep, 'protocol'),
     // octetDeltaCount (1), octetTotalCount (85, "permanent"), NSEL initiatorOctets (231).
-    bytes: lastNum(
-      r,
-      ['cflow.octets', 'cflow.permanent_octets', 'cflow.initiator_octets'],
-      repeated,
-      'bytes',
-    ),
-    packets: lastNum(
+    bytes: pickNum(r, ['cflow.octets', 'cflow.permanent_octets', 'cflow.initiator_octets'], rep, 'bytes'),
+    packets: pickNum(
       r,
       ['cflow.packets', 'cflow.permanent_packets', 'cflow.initiator_packets'],
-      repeated,
+      rep,
       'packets',
     ),
     samplerate: headerRate ?? num(r, 'cflow.sampling_interval'),
@@ -283,12 +288,12 @@ function cflowRecord(r: JsonObject, headerRate: number | null): KeyRecord {
     icmptype:
       typeCode !== null
         ? typeCode >> 8
-        : lastNum(r, ['cflow.icmp_ipv4_type', 'cflow.icmp_ipv6_type'], repeated, 'icmp'),
+        : pickNum(r, ['cflow.icmp_ipv4_type', 'cflow.icmp_ipv6_type'], rep, 'icmptype'),
     icmpcode:
       typeCode !== null
         ? typeCode & 0xff
-        : lastNum(r, ['cflow.icmp_ipv4_code', 'cflow.icmp_ipv6_code'], repeated, 'icmp'),
-    repeated,
+        : pickNum(r, ['cflow.icmp_ipv4_code', 'cflow.icmp_ipv6_code'], rep, 'icmpcode'),
+    repeated: rep,
   };
 }
 
@@ -362,7 +367,7 @@ function sflowRecord(s: JsonObject): KeyRecord {
     output: outFormat === 0 ? outValue : null,
     icmptype: null,
     icmpcode: null,
-    repeated: [],
+    repeated: {},
   };
   const header = findFirst(s, ['Raw packet header'])?.[1];
   const tree = header?.['sflow_245.header_tree'];
