@@ -41,6 +41,12 @@ const missing = TOOLS.filter((t) => !commandExists(t));
 /** Sizes of the HTTP bodies curl downloads (one TCP connection each) and of the UDP payloads. */
 const DOWNLOADS = [10_000, 250_000, 1_000_000];
 const UDP_SIZES = [100, 200, 300, 1200];
+/**
+ * Sent last, to another port: pmacctd's sfprobe drops its last, partly filled sFlow datagram when
+ * it exits at the end of the file (seen with pmacct 1.7.7: 59 of 73 packets sampled at 1 in 1), so
+ * the samples of this flow are not checked; every other flow's must all arrive.
+ */
+const FILLER_SIZES = Array.from({ length: 24 }, () => 64);
 const TIME_SLACK_MS = 1000;
 
 const dir = mkdtempSync(join(tmpdir(), 'flowgate-e2e-'));
@@ -50,22 +56,22 @@ let receiver: FlowReceiver | null = null;
 let expected: CapturedFlow[] = [];
 let captureStart = 0;
 let captureEnd = 0;
+let fillerPort = 0;
 
 async function makeTraffic(): Promise<void> {
   const h = await startHttpServer();
   http = h.server;
   const udpPort = await freePort('udp');
+  fillerPort = await freePort('udp');
   const udpSink = createSocket('udp4');
   await new Promise<void>((resolve) => udpSink.bind(udpPort, '127.0.0.1', resolve));
   try {
-    await captureLoopback(
-      pcap,
-      `host 127.0.0.1 and (tcp port ${h.port} or udp port ${udpPort})`,
-      async () => {
-        for (const n of DOWNLOADS) await curlDownload(h.port, n);
-        await sendUdp(udpPort, UDP_SIZES);
-      },
-    );
+    const filter = `host 127.0.0.1 and (tcp port ${h.port} or udp port ${udpPort} or udp port ${fillerPort})`;
+    await captureLoopback(pcap, filter, async () => {
+      for (const n of DOWNLOADS) await curlDownload(h.port, n);
+      await sendUdp(udpPort, UDP_SIZES);
+      await sendUdp(fillerPort, FILLER_SIZES);
+    });
   } finally {
     udpSink.close();
   }
@@ -130,7 +136,7 @@ describe('real exporters → flowgate collect', {
 }, () => {
   before(async () => {
     await makeTraffic();
-    // 3 downloads → 6 TCP half-flows, plus one UDP flow.
+    // 3 downloads → 6 TCP half-flows, plus two UDP flows.
     assert.equal(tcpFlows().length, DOWNLOADS.length * 2, 'TCP flows in the capture');
     const port = await freePort('udp');
     receiver =
@@ -151,7 +157,7 @@ describe('real exporters → flowgate collect', {
       .sort((a, b) => a - b);
     for (const [i, n] of DOWNLOADS.entries())
       assert.ok(down[i + DOWNLOADS.length] >= n, `download of ${n} bytes`);
-    const udp = expected.filter((f) => f.protocol === 17);
+    const udp = expected.filter((f) => f.protocol === 17 && f.dstport !== fillerPort);
     assert.equal(udp.length, 1);
     assert.equal(udp[0].packets, UDP_SIZES.length);
     assert.equal(
@@ -192,16 +198,24 @@ describe('real exporters → flowgate collect', {
         '',
       ].join('\n'),
     );
-    const totalPackets = expected.reduce((a, f) => a + f.packets, 0);
+    // Every packet is sampled at 1 in 1, except the filler's tail (see FILLER_SIZES).
+    const totalPackets = expected.reduce((a, f) => a + (f.dstport === fillerPort ? 0 : f.packets), 0);
     const child = spawn('pmacctd', ['-f', conf], { stdio: 'ignore' });
     try {
       // pmacctd sleeps ~2 s before reading the file and flushes its plugins when it exits.
-      await r.waitFor(
-        () =>
-          newRecords(mark, 'netflow', 10).length >= expected.length &&
-          newRecords(mark, 'sflow', 5).length >= totalPackets,
-        30_000,
-      );
+      await r
+        .waitFor(
+          () =>
+            newRecords(mark, 'netflow', 10).length >= expected.length &&
+            newRecords(mark, 'sflow', 5).length >= totalPackets,
+          30_000,
+        )
+        .catch((err: Error) => {
+          throw new Error(
+            `${err.message}: IPFIX ${newRecords(mark, 'netflow', 10).length}/${expected.length} flows, ` +
+              `sFlow ${newRecords(mark, 'sflow', 5).length}/${totalPackets} samples`,
+          );
+        });
       await new Promise((res) => setTimeout(res, 300));
     } finally {
       await stopProcess(child, 'SIGTERM', 3000);
@@ -209,8 +223,7 @@ describe('real exporters → flowgate collect', {
     assertFlowsMatch(newRecords(mark, 'netflow', 10), 10, 'pmacctd nfprobe');
 
     const samples = newRecords(mark, 'sflow', 5);
-    assert.equal(samples.length, totalPackets, 'sFlow samples = captured packets (sampling 1 in 1)');
-    for (const f of expected) {
+    for (const f of expected.filter((x) => x.dstport !== fillerPort)) {
       const k = flowKey(f);
       const mine = samples.filter(
         (s) =>

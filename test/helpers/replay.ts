@@ -3,6 +3,7 @@
  * ../shared/testdata/PROVENANCE.md "Replay order") through ONE FlowDecoder, so templates and
  * sampling options learnt from one file apply to the data of the next.
  */
+import assert from 'node:assert/strict';
 import { readCaptureFile } from '../../src/capture/capture-reader.js';
 import type { Datagram } from '../../src/decode/datagram.js';
 import { FlowDecoder } from '../../src/decode/flow-decoder.js';
@@ -46,4 +47,21 @@ export function replayChain(
   const datagrams = chainDatagrams(files);
   for (const d of datagrams) decoder.decode(d, sink);
   return { records: sink.records, errors: sink.errors, sink, datagrams: datagrams.length };
+}
+
+/** The expected fields of some records, by index in the chain's output. */
+export type ExpectedRecords = Record<number, Partial<FlowRecord>>;
+
+/**
+ * Asserts only the listed fields of the listed records, so a failure names the capture, the record
+ * index and the field (deepStrictEqual prints the differing keys).
+ */
+export function assertRecords(label: string, records: readonly FlowRecord[], expected: ExpectedRecords): void {
+  for (const [index, want] of Object.entries(expected)) {
+    const rec = records[Number(index)];
+    if (rec === undefined) throw new Error(`${label}: record ${index} missing (${records.length} decoded)`);
+    const got: Record<string, unknown> = {};
+    for (const key of Object.keys(want)) got[key] = rec[key as keyof FlowRecord];
+    assert.deepStrictEqual(got, want, `${label}: record ${index}`);
+  }
 }

@@ -132,8 +132,18 @@ export async function captureLoopback(
   filter: string,
   traffic: () => Promise<void>,
 ): Promise<void> {
-  const td = spawn('tcpdump', ['-i', 'lo', '-U', '-Z', 'root', '-w', file, filter], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Loopback segments reach 64 KiB (a big capture buffer); without --immediate-mode the last packets
+  // wait in a half-filled kernel block that tcpdump never reads when it is stopped.
+  const td = spawn(
+    'tcpdump',
+    ['-i', 'lo', '-U', '--immediate-mode', '-B', '65536', '-Z', 'root', '-w', file, filter],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  td.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
   });
   try {
     await waitForOutput(td, /listening on lo/, 10_000);
@@ -143,6 +153,8 @@ export async function captureLoopback(
   } finally {
     await stopProcess(td, 'SIGINT');
   }
+  const dropped = Number(/(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? 0);
+  if (dropped > 0) throw new Error(`tcpdump dropped ${dropped} packets: the capture is incomplete`);
 }
 
 /** Downloads http://127.0.0.1:port/bytes/n with curl (one TCP connection per call). */
