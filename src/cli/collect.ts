@@ -21,11 +21,30 @@ export function statsLogFields(s: CollectorStats): Record<string, unknown> {
   };
 }
 
+/** Exporters logged individually with each stats line; the most active first. */
+const EXPORTERS_PER_STATS_LOG = 100;
+
+/**
+ * The periodic stats: one line of totals, then one line per exporter (datagrams, records, errors by
+ * kind, sequence gaps in the protocol's own unit), so an operator can tell which device has trouble.
+ */
+export function logStats(logger: Logger, s: CollectorStats, msg: string): void {
+  logger.info(statsLogFields(s), msg);
+  const exporters = [...s.exporters].sort((a, b) => b.datagrams - a.datagrams);
+  for (const e of exporters.slice(0, EXPORTERS_PER_STATS_LOG)) logger.info({ exporter: e }, 'exporter stats');
+  if (exporters.length > EXPORTERS_PER_STATS_LOG) {
+    logger.info(
+      { omitted: exporters.length - EXPORTERS_PER_STATS_LOG },
+      'exporter stats: less active exporters omitted',
+    );
+  }
+}
+
 /** `flowgate collect`: runs until SIGINT/SIGTERM, then stops gracefully (drain, flush, save templates). */
 export async function runCollect(config: FlowgateConfig, logger: Logger): Promise<void> {
   const collector = await startCollector(config, logger);
   const timer = setInterval(
-    () => logger.info(statsLogFields(collector.stats()), 'stats'),
+    () => logStats(logger, collector.stats(), 'stats'),
     config.general.statsinterval * 1000,
   );
   await new Promise<void>((resolve) => {
@@ -43,7 +62,7 @@ export async function runCollect(config: FlowgateConfig, logger: Logger): Promis
         () => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          logger.info(statsLogFields(collector.stats()), 'stopped');
+          logStats(logger, collector.stats(), 'stopped');
           resolve();
         },
         (err: unknown) => {

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCollect } from '../../src/cli/collect.js';
+import { corpusPath } from '../helpers/corpus.js';
 import { logCapture, testConfig, waitFor } from './helpers.js';
+
+const V5 = 'netflow5/telegraf_netflow_v5_example_netflow_v5.bin';
 
 test('flowgate collect: logs stats every statsinterval and stops cleanly on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-run-'));
@@ -23,6 +27,22 @@ test('flowgate collect: logs stats every statsinterval and stops cleanly on SIGT
     };
     assert.equal(stats.queue.capacity, 1000);
     assert.equal(stats.listeners.length, 1);
+    // One datagram from a v5 exporter: it gets its own stats line with its counters.
+    const port = Number((stats.listeners[0] as { address: string }).address.split(':').pop());
+    const sock = createSocket('udp4');
+    await new Promise<void>((resolve) =>
+      sock.send(readFileSync(corpusPath(V5)), port, '127.0.0.1', () => resolve()),
+    );
+    sock.close();
+    await waitFor('an exporter stats line', () => lines.some((l) => l.msg === 'exporter stats'), 4000);
+    const exp = (
+      lines.find((l) => l.msg === 'exporter stats') as {
+        exporter: { address: string; records: number; datagrams: number };
+      }
+    ).exporter;
+    assert.equal(exp.address, '127.0.0.1');
+    assert.equal(exp.datagrams, 1);
+    assert.equal(exp.records, 8);
     process.kill(process.pid, 'SIGTERM');
     await run;
     assert.ok(lines.some((l) => l.msg === 'stopped'));

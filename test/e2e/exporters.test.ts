@@ -88,7 +88,7 @@ function newRecords(mark: number, flowtype: string, version: number): FlowJson[]
 }
 
 /** Every captured flow must be exported exactly once with the capture's packets, bytes and times. */
-function assertFlowsMatch(records: FlowJson[], version: number, exporter: string): void {
+function assertFlowsMatch(records: FlowJson[], version: number, exporter: string, flows = expected): void {
   const byKey = new Map<string, FlowJson[]>();
   for (const r of records) {
     const k = flowKey({
@@ -100,7 +100,7 @@ function assertFlowsMatch(records: FlowJson[], version: number, exporter: string
     });
     byKey.set(k, [...(byKey.get(k) ?? []), r]);
   }
-  for (const f of expected) {
+  for (const f of flows) {
     const k = flowKey(f);
     const got = byKey.get(k) ?? [];
     assert.equal(
@@ -126,7 +126,7 @@ function assertFlowsMatch(records: FlowJson[], version: number, exporter: string
       `${exporter}: ${k}: end ${new Date(end).toISOString()} outside ${new Date(start).toISOString()}..${new Date(captureEnd).toISOString()}`,
     );
   }
-  assert.equal(records.length, expected.length, `${exporter}: records beyond the captured flows`);
+  assert.equal(records.length, flows.length, `${exporter}: records beyond the captured flows`);
 }
 
 const tcpFlows = () => expected.filter((f) => f.protocol === 6);
@@ -142,7 +142,7 @@ describe('real exporters → flowgate collect', {
     receiver =
       process.env.FLOWGATE_E2E_INPROCESS === '1'
         ? await startInProcessReceiver(port)
-        : await startCollectorProcess(port, ['--stdout']);
+        : await startCollectorProcess(port, ['--templatedb', join(dir, 'templates.json')]);
   });
   after(async () => {
     await receiver?.stop();
@@ -198,21 +198,25 @@ describe('real exporters → flowgate collect', {
         '',
       ].join('\n'),
     );
+    // pmacctd 1.7.7 skips frames longer than 65,535 bytes: loopback TSO segments are 65,549 bytes
+    // (seen: the 1 MB download's 8 such frames, 524,280 IP bytes, missing from both its IPFIX flow
+    // and its sFlow samples). Ethernet never carries them; the flows are computed without them.
+    const pmacctFlows = [...capturedFlows(pcap, 65_535).values()];
     // Every packet is sampled at 1 in 1, except the filler's tail (see FILLER_SIZES).
-    const totalPackets = expected.reduce((a, f) => a + (f.dstport === fillerPort ? 0 : f.packets), 0);
+    const totalPackets = pmacctFlows.reduce((a, f) => a + (f.dstport === fillerPort ? 0 : f.packets), 0);
     const child = spawn('pmacctd', ['-f', conf], { stdio: 'ignore' });
     try {
       // pmacctd sleeps ~2 s before reading the file and flushes its plugins when it exits.
       await r
         .waitFor(
           () =>
-            newRecords(mark, 'netflow', 10).length >= expected.length &&
+            newRecords(mark, 'netflow', 10).length >= pmacctFlows.length &&
             newRecords(mark, 'sflow', 5).length >= totalPackets,
           30_000,
         )
         .catch((err: Error) => {
           throw new Error(
-            `${err.message}: IPFIX ${newRecords(mark, 'netflow', 10).length}/${expected.length} flows, ` +
+            `${err.message}: IPFIX ${newRecords(mark, 'netflow', 10).length}/${pmacctFlows.length} flows, ` +
               `sFlow ${newRecords(mark, 'sflow', 5).length}/${totalPackets} samples`,
           );
         });
@@ -220,10 +224,10 @@ describe('real exporters → flowgate collect', {
     } finally {
       await stopProcess(child, 'SIGTERM', 3000);
     }
-    assertFlowsMatch(newRecords(mark, 'netflow', 10), 10, 'pmacctd nfprobe');
+    assertFlowsMatch(newRecords(mark, 'netflow', 10), 10, 'pmacctd nfprobe', pmacctFlows);
 
     const samples = newRecords(mark, 'sflow', 5);
-    for (const f of expected.filter((x) => x.dstport !== fillerPort)) {
+    for (const f of pmacctFlows.filter((x) => x.dstport !== fillerPort)) {
       const k = flowKey(f);
       const mine = samples.filter(
         (s) =>
@@ -236,9 +240,11 @@ describe('real exporters → flowgate collect', {
           }) === k,
       );
       assert.equal(mine.length, f.packets, `sfprobe: ${k}: samples`);
-      // sFlow frame_length counts the frame on the wire, including its 4-byte FCS (sFlow v5 §5.4.1).
+      // pmacctd samples the IP packet (header_protocol 11, IPv4: it strips the link layer) and
+      // still adds the 4-byte FCS to frame_length (checked with tshark on its datagrams: 64 for a
+      // 60-byte SYN). We report frame_length as sent.
       const bytes = mine.reduce((a, s) => a + (s.bits as number) / 8, 0);
-      assert.equal(bytes, f.frameBytes + 4 * f.packets, `sfprobe: ${k}: sampled frame bytes`);
+      assert.equal(bytes, f.ipBytes + 4 * f.packets, `sfprobe: ${k}: sampled frame bytes`);
       for (const s of mine) {
         assert.equal(s.samplerate, 1, `sfprobe: ${k}: samplerate`);
         assert.equal(s.packets, 1, `sfprobe: ${k}: packets per sample`);

@@ -39,7 +39,8 @@ async function poll(records: FlowJson[], done: (r: FlowJson[]) => boolean, timeo
 
 /**
  * `flowgate collect` as a child process: `node --import tsx src/cli/main.ts collect --listen
- * 127.0.0.1:PORT --stdout ...extraArgs`, ready once it logs that it listens.
+ * 127.0.0.1:PORT ...extraArgs` (records as JSON lines on stdout, its default; logs on stderr),
+ * ready once it logs "listening for flows".
  */
 export async function startCollectorProcess(
   port: number,
@@ -71,7 +72,7 @@ export async function startCollectorProcess(
   child.stderr?.on('data', (b: Buffer) => {
     logText += b.toString();
   });
-  await waitForOutput(child, /listening/i, 30_000);
+  await waitForOutput(child, /listening for flows/, 30_000);
   return {
     child,
     port,

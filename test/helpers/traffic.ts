@@ -206,8 +206,14 @@ export function flowKey(f: {
   return `${f.protocol} ${f.srcip}:${f.srcport} > ${f.dstip}:${f.dstport}`;
 }
 
-/** Per 5-tuple flows of a capture of IPv4 TCP/UDP traffic, from tshark's field output. */
-export function capturedFlows(file: string): Map<string, CapturedFlow> {
+/**
+ * Per 5-tuple flows of a capture of IPv4 TCP/UDP traffic, from tshark's field output; frames longer
+ * than `maxFrameLength` are left out (see the pmacctd test).
+ */
+export function capturedFlows(
+  file: string,
+  maxFrameLength = Number.POSITIVE_INFINITY,
+): Map<string, CapturedFlow> {
   const res = spawnSync(
     'tshark',
     [
@@ -233,6 +239,7 @@ export function capturedFlows(file: string): Map<string, CapturedFlow> {
   for (const line of res.stdout.split('\n')) {
     if (line.trim() === '') continue;
     const [time, frameLen, src, dst, proto, ipLen, tsp, tdp, usp, udp] = line.split('\t');
+    if (Number(frameLen) > maxFrameLength) continue;
     const protocol = Number(proto);
     const f = {
       srcip: src,
