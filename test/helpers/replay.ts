@@ -56,7 +56,11 @@ export type ExpectedRecords = Record<number, Partial<FlowRecord>>;
  * Asserts only the listed fields of the listed records, so a failure names the capture, the record
  * index and the field (deepStrictEqual prints the differing keys).
  */
-export function assertRecords(label: string, records: readonly FlowRecord[], expected: ExpectedRecords): void {
+export function assertRecords(
+  label: string,
+  records: readonly FlowRecord[],
+  expected: ExpectedRecords,
+): void {
   for (const [index, want] of Object.entries(expected)) {
     const rec = records[Number(index)];
     if (rec === undefined) throw new Error(`${label}: record ${index} missing (${records.length} decoded)`);

@@ -113,7 +113,14 @@ test('Cisco ASA 2 (NSEL): create/update/teardown events, initiator/responder oct
       end: 1469109033015,
     },
     // An update (firewall_event 5): responder 6207 octets so far, event time 13:50:33.035.
-    1: { srcport: 61776, fwevent: 'update', bits: 648, revbits: 49656, start: 1469109032955, end: 1469109033035 },
+    1: {
+      srcport: 61776,
+      fwevent: 'update',
+      bits: 648,
+      revbits: 49656,
+      start: 1469109032955,
+      end: 1469109033035,
+    },
     // A create (firewall_event 1) carries no byte counts; start = end = the event time 13:50:33.385.
     7: {
       srcip: '192.168.0.1',
@@ -137,7 +144,10 @@ test('Cisco ASA 2 (NSEL): create/update/teardown events, initiator/responder oct
 });
 
 test('Cisco ACI: 3 records, interface ids, vlan, direction, uptime times', () => {
-  const r = replayChain([NF9('logstash_nf9_cisco_aci_tpl256-258.dat'), NF9('logstash_nf9_cisco_aci_data256.dat')]);
+  const r = replayChain([
+    NF9('logstash_nf9_cisco_aci_tpl256-258.dat'),
+    NF9('logstash_nf9_cisco_aci_data256.dat'),
+  ]);
   assert.deepEqual(r.errors, []);
   assert.equal(r.records.length, 3);
   assertRecords('aci', r.records, {
@@ -167,14 +177,20 @@ test('Cisco ACI: 3 records, interface ids, vlan, direction, uptime times', () =>
 });
 
 test('Cisco ASR9k: options template 256 + its data are exporter state, not flows', () => {
-  const r = replayChain([NF9('logstash_nf9_cisco_asr9k_opttpl256.dat'), NF9('logstash_nf9_cisco_asr9k_data256.dat')]);
+  const r = replayChain([
+    NF9('logstash_nf9_cisco_asr9k_opttpl256.dat'),
+    NF9('logstash_nf9_cisco_asr9k_data256.dat'),
+  ]);
   // tshark: 19 options data records of template 256, no flow records.
   assert.deepEqual(r.errors, []);
   assert.equal(r.records.length, 0);
 });
 
 test('Cisco ASR9k template 260: 21 records with AS, masks, BGP next hop, direction', () => {
-  const r = replayChain([NF9('logstash_nf9_cisco_asr9k_tpl260.dat'), NF9('logstash_nf9_cisco_asr9k_data260.dat')]);
+  const r = replayChain([
+    NF9('logstash_nf9_cisco_asr9k_tpl260.dat'),
+    NF9('logstash_nf9_cisco_asr9k_data260.dat'),
+  ]);
   assert.deepEqual(r.errors, []);
   assert.equal(r.records.length, 21);
   assertRecords('asr9k_260', r.records, {
@@ -238,7 +254,13 @@ test('Cisco ASR1001-X: template 259 and data in one packet, 25 records', () => {
       end: 1507580540731,
     },
     12: { srcip: '10.12.106.83', dstport: 61440, tos: 184, nexthop: '10.10.3.114', flowdirection: 'ingress' },
-    24: { srcip: '10.12.150.13', dstip: '10.100.101.43', bits: 10720, start: 1507580540652, end: 1507580540692 },
+    24: {
+      srcip: '10.12.150.13',
+      dstip: '10.100.101.43',
+      bits: 10720,
+      start: 1507580540652,
+      end: 1507580540692,
+    },
   });
 });
 
@@ -263,13 +285,23 @@ test('Cisco 1941/K9: 29 records, vlan and next hop, no time fields -> start/end 
       start: null,
       end: null,
     },
-    14: { srcip: '172.217.23.232', bits: 44408, packets: 10, tos: 48, nexthop: '192.168.0.157', flowdirection: 'egress' },
+    14: {
+      srcip: '172.217.23.232',
+      bits: 44408,
+      packets: 10,
+      tos: 48,
+      nexthop: '192.168.0.157',
+      flowdirection: 'egress',
+    },
     28: { dstip: '169.45.214.246', dstport: 5222, nexthop: '109.166.216.93' },
   });
 });
 
 test('Cisco NBAR: ICMP type from the packed destination port, UDP ports, times', () => {
-  const r = replayChain([NF9('logstash_nf9_cisco_nbar_tpl262.dat'), NF9('logstash_nf9_cisco_nbar_data262.dat')]);
+  const r = replayChain([
+    NF9('logstash_nf9_cisco_nbar_tpl262.dat'),
+    NF9('logstash_nf9_cisco_nbar_data262.dat'),
+  ]);
   assert.deepEqual(r.errors, []);
   assert.equal(r.records.length, 5);
   assertRecords('nbar', r.records, {
@@ -521,7 +553,10 @@ test('fluent-plugin-netflow: uptime times; flowStartMilliseconds gives the same 
 
 test('fluent sampler options: sampler 1 random 1-in-5000 applies to the data record', () => {
   // Options chain (PROVENANCE) alone: exporter state, no flow.
-  const opts = replayChain([NF9('fluent_netflow.v9.sampler_template.dump'), NF9('fluent_netflow.v9.sampler.dump')]);
+  const opts = replayChain([
+    NF9('fluent_netflow.v9.sampler_template.dump'),
+    NF9('fluent_netflow.v9.sampler.dump'),
+  ]);
   assert.deepEqual(opts.errors, []);
   assert.equal(opts.records.length, 0);
   // tshark: options data SamplerID 1, SamplerRandomInterval 5000; the data record has SamplerID 1.
@@ -628,7 +663,14 @@ test('akvorado multiple sampling rates: each record gets its own sampler id rate
       start: 1701360969980,
       end: 1701360974891,
     },
-    6: { srcip: 'ffff::7d', dstip: 'ffff::35', bits: 6152, srcmask: 32, bgpnexthop: 'ffff::3', start: 1701360973063 },
+    6: {
+      srcip: 'ffff::7d',
+      dstip: 'ffff::35',
+      bits: 6152,
+      srcmask: 32,
+      bgpnexthop: 'ffff::3',
+      start: 1701360973063,
+    },
     11: { srcip: 'ffff::6b', dstport: 51998, bits: 576, input: 97, output: 7, end: 1701360973104 },
   });
 });
@@ -737,7 +779,8 @@ test('pmacct 101 (ASR9k custom primitives): 51 records over 40 packets', () => {
       flowdirection: 'ingress',
       start: 1677577598553,
       end: 1677577598553,
-      flowsrcip: '10.0.0.1',
+      // The exporter is the IP source of the capture (tshark ip.src).
+      flowsrcip: '138.187.57.55',
     },
     25: { dstip: '138.187.57.78', dstport: 60261, start: 1677577649399 },
     50: { dstport: 58013, start: 1677577724859 },
@@ -763,7 +806,14 @@ test('pmacct 102 (two source ids, sampler id without options): rate unknown', ()
       start: 1677577599650,
     },
     17: { srcip: '213.3.216.142', srcport: 179, dstport: 46694, bits: 512, input: 188 },
-    34: { srcip: '10.10.0.35', dstip: '10.10.0.43', bits: 544, input: 163, output: 308, start: 1677577724204 },
+    34: {
+      srcip: '10.10.0.35',
+      dstip: '10.10.0.43',
+      bits: 544,
+      input: 163,
+      output: 308,
+      start: 1677577724204,
+    },
   });
   // Every record names sampler 1, but the capture holds no sampler options: unknown, never 1.
   assert.ok(r.records.every((x) => x.samplerate === null));
