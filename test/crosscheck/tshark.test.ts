@@ -144,6 +144,8 @@ function keyOf(r: FlowRecord): KeyRecord {
     output: r.output,
     icmptype: r.icmptype,
     icmpcode: r.icmpcode,
+    start: r.start,
+    end: r.end,
     repeated: {},
   };
 }
@@ -207,6 +209,18 @@ function differences(ours: KeyRecord, theirs: KeyRecord, sflow: boolean): string
   }
   if (theirs.samplerate !== null && theirs.samplerate !== 0)
     eq('samplerate', ours.samplerate, theirs.samplerate);
+  // Times where tshark shows them (v5/v9 uptime-relative made absolute, IPFIX absolute fields).
+  // tshark ignores the 32-bit wrap of the uptime counters (RFC 3954 §5.1, ms since boot: wraps
+  // every 49.7 days): logstash_netflow5.dat has FIRST = 2^32 - 1 with sysUptime 3,381, i.e. the flow
+  // began 1 ms before the counter wrapped, 3.4 s before export; tshark puts it 49.7 days after the
+  // export. Exactly 2^32 ms later than ours is that quirk.
+  for (const f of ['start', 'end'] as const) {
+    const t = theirs[f];
+    const o = ours[f];
+    if (t === null) continue;
+    if (o !== null && t - o === 2 ** 32) continue;
+    eq(f, o, t);
+  }
   return diffs;
 }
 
@@ -240,6 +254,34 @@ function compareDatagram(where: string, o: FlowRecord[], t: TsharkDatagram, sflo
   return out;
 }
 
+/**
+ * Records tshark leaves undecoded, checked by hand from the bytes; the expected values stand in for
+ * tshark's (only where tshark has none). Keyed by the last file of the case, datagram, record.
+ */
+const HAND_CHECKED: Record<string, Partial<KeyRecord>> = {
+  // RFC 7133 dataLinkFrameSection of an Ethernet-over-MPLS frame: two labels, the pseudowire
+  // control word 0x00000000, then the inner Ethernet frame. tshark's MPLS payload heuristic leaves
+  // this one (record 4) as "data". Bytes 38-57 are IPv4 c6.33.64.01 > c6.33.64.02 proto 06, then
+  // TCP ports 0x01bb > 0xd883.
+  'akvorado_netflow_ethernet-over-mpls-with-control-word-data.pcap 2 4': {
+    srcip: '198.51.100.1',
+    dstip: '198.51.100.2',
+    protocol: 6,
+    srcport: 443,
+    dstport: 55427,
+  },
+};
+
+function applyHandChecked(c: Case, theirs: TsharkDatagram[]): void {
+  for (const [key, values] of Object.entries(HAND_CHECKED)) {
+    const [file, dg, rec] = key.split(' ');
+    if (basename(c.files[c.files.length - 1]) !== file) continue;
+    const t = theirs[Number(dg) - 1]?.records[Number(rec) - 1];
+    assert.ok(t && t.srcip === null, `${key}: tshark now decodes this record; drop it from HAND_CHECKED`);
+    Object.assign(t, values);
+  }
+}
+
 /** Records tshark and we agreed on, over all cases: the check is not vacuous. */
 let compared = 0;
 
@@ -251,6 +293,7 @@ describe('tshark cross-check over the corpus', {
       const datagrams = c.files.flatMap((f) => [...readCaptureFile(f)]);
       const ours = decodeOurs(datagrams, c.sflow);
       const theirs = decodeTshark(c, datagrams);
+      applyHandChecked(c, theirs);
       assert.equal(
         ours.perDatagram.length,
         theirs.length,

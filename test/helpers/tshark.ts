@@ -25,6 +25,9 @@ export interface KeyRecord {
   output: number | null;
   icmptype: number | null;
   icmpcode: number | null;
+  /** Flow start/end, Unix ms (NetFlow v5/v9 uptime-relative times made absolute with the header). */
+  start: number | null;
+  end: number | null;
   /**
    * Every value of a key field the record carried more than once (the value above is the first).
    * tshark names repeats alike: RFC 5103 reverse elements (PEN 29305), Cisco SRv6/MPLS outer and
@@ -63,7 +66,8 @@ function run(tool: string, args: string[]): string {
   // A capture cut short mid-packet (overflowd_netflow_4M.pcap is truncated at 4,000,000 bytes)
   // makes tshark exit non-zero after printing every complete packet: that output is what we want.
   const cutShort = /cut short in the middle of a packet/.test(res.stderr ?? '');
-  if (res.status !== 0 && !cutShort) throw new Error(`${tool} ${args.join(' ')} failed: ${res.error ?? res.stderr}`);
+  if (res.status !== 0 && !cutShort)
+    throw new Error(`${tool} ${args.join(' ')} failed: ${res.error ?? res.stderr}`);
   return res.stdout;
 }
 
@@ -190,6 +194,16 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
         (isObject(l.ip) && str(l.ip, 'ip.src')) || (isObject(l.ipv6) && str(l.ipv6, 'ipv6.src')) || '';
       const domain = str(cflow, 'cflow.source_id') ?? str(cflow, 'cflow.od_id') ?? '0';
       const v5Rate = num(cflow, 'cflow.samplerate');
+      const stamp = cflow['cflow.timestamp_tree'];
+      const uptime = millis(str(cflow, 'cflow.sysuptime'));
+      // RFC 3954 §5.1 / Cisco v5: uptime-relative times are made absolute against the export time
+      // (unix_secs, plus unix_nsecs in v5) minus sysUptime.
+      const bootMs =
+        isObject(stamp) && uptime !== null
+          ? (num(stamp, 'cflow.unix_secs') ?? 0) * 1000 +
+            Math.floor((num(stamp, 'cflow.unix_nsecs') ?? 0) / 1e6) -
+            uptime
+          : null;
       const dg: TsharkDatagram = {
         frame: num(frameLayer, 'frame.number') ?? 0,
         records: [],
@@ -203,7 +217,7 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
       };
       for (const [key, value] of Object.entries(cflow)) {
         if (key.startsWith('pdu ')) {
-          for (const pdu of each(value)) if (isObject(pdu)) dg.records.push(cflowRecord(pdu, v5Rate));
+          for (const pdu of each(value)) if (isObject(pdu)) dg.records.push(cflowRecord(pdu, v5Rate, bootMs));
           dg.parsedRecords += each(value).length;
           continue;
         }
@@ -226,7 +240,7 @@ export function cflowDatagrams(packets: JsonObject[]): TsharkDatagram[] {
               if (!isObject(rec)) continue;
               dg.parsedRecords++;
               if (options) dg.optionsRecords++;
-              else dg.records.push(cflowRecord(rec, null));
+              else dg.records.push(cflowRecord(rec, null, bootMs));
             }
           }
         }
@@ -267,11 +281,45 @@ function pickNum(o: JsonObject, keys: string[], repeated: Repeats, name: string)
   return typeof v === 'number' ? v : null;
 }
 
-function cflowRecord(r: JsonObject, headerRate: number | null): KeyRecord {
+/** "398.475000000" (seconds) as whole milliseconds, without float rounding. */
+function millis(s: string | null): number | null {
+  if (s === null) return null;
+  const m = /^(\d+)(?:\.(\d{0,3}))?/.exec(s);
+  return m ? Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0')) : null;
+}
+
+/** "Dec 25, 2016 12:58:35.818000000 UTC" as Unix ms. */
+function absolute(s: string | null): number | null {
+  if (s === null) return null;
+  const m = /^(.+\d{2}:\d{2}:\d{2})(?:\.(\d{0,3}))?\d* UTC$/.exec(s.replace(/\s+/g, ' '));
+  if (!m) return null;
+  const t = Date.parse(`${m[1]} UTC`);
+  return Number.isFinite(t) ? t + Number((m[2] ?? '').padEnd(3, '0')) : null;
+}
+
+function cflowTimes(r: JsonObject, bootMs: number | null): [number | null, number | null] {
+  const tree = r['cflow.timedelta_tree'];
+  if (!isObject(tree)) return [null, null];
+  const one = (abs: string, rel: string): number | null => {
+    const a = absolute(str(tree, abs));
+    // tshark quirk: an uptime-relative time of 0 (nProbe's FIRST_SWITCHED 0 in
+    // graylog_nprobe-netflow9-2.pcap, flowStartSysUpTime 0 in logstash_ipfix.dat) is shown as the
+    // absolute time 0, "Jan 1, 1970". It is the exporter's boot time (IPFIX: systemInitTime, which
+    // tshark does not apply, so not compared).
+    if (a === 0) return bootMs;
+    if (a !== null) return a;
+    const m = millis(str(tree, rel));
+    return m === null || bootMs === null ? null : bootMs + m;
+  };
+  return [one('cflow.abstimestart', 'cflow.timestart'), one('cflow.abstimeend', 'cflow.timeend')];
+}
+
+function cflowRecord(r: JsonObject, headerRate: number | null, bootMs: number | null): KeyRecord {
   const rep: Repeats = {};
+  const [start, end] = cflowTimes(r, bootMs);
   // IE 32/139 icmpTypeCodeIPv4/IPv6 carry type << 8 | code; 176-179 carry them apart.
   const typeCode = pickNum(r, ['cflow.icmp_type_code_ipv4', 'cflow.icmp_type_code_ipv6'], rep, 'icmp');
-  return {
+  const rec: KeyRecord = {
     srcip: pickStr(r, ['cflow.srcaddr', 'cflow.srcaddrv6'], rep, 'srcip'),
     dstip: pickStr(r, ['cflow.dstaddr', 'cflow.dstaddrv6'], rep, 'dstip'),
     srcport: pickNum(r, ['cflow.srcport'], rep, 'srcport'),
@@ -296,8 +344,19 @@ function cflowRecord(r: JsonObject, headerRate: number | null): KeyRecord {
       typeCode !== null
         ? typeCode & 0xff
         : pickNum(r, ['cflow.icmp_ipv4_code', 'cflow.icmp_ipv6_code'], rep, 'icmpcode'),
+    start,
+    end,
     repeated: rep,
   };
+  // RFC 7133 dataLinkFrameSection (IE 315): a sampled frame, which tshark dissects; its headers are
+  // the record's key fields, dataLinkFrameSize (IE 312) its bytes, one packet.
+  const section = r['cflow.data_link_frame_section_tree'];
+  if (isObject(section) && rec.srcip === null) {
+    applySampledHeader(section, rec);
+    rec.bytes ??= num(r, 'cflow.data_link_frame_size');
+    rec.packets ??= 1;
+  }
+  return rec;
 }
 
 /** sFlow v5: every frame with an sflow layer, its flow samples reduced to KeyRecords. */
@@ -370,34 +429,63 @@ function sflowRecord(s: JsonObject): KeyRecord {
     output: outFormat === 0 ? outValue : null,
     icmptype: null,
     icmpcode: null,
+    start: null,
+    end: null,
     repeated: {},
   };
   const header = findFirst(s, ['Raw packet header'])?.[1];
   const tree = header?.['sflow_245.header_tree'];
   if (header) rec.bytes = num(header, 'sflow_245.header.frame_length');
-  if (isObject(tree)) {
-    const ip = findFirst(tree, ['ip', 'ipv6']);
-    if (ip?.[0] === 'ip') {
-      rec.srcip = str(ip[1], 'ip.src');
-      rec.dstip = str(ip[1], 'ip.dst');
-      rec.protocol = num(ip[1], 'ip.proto');
-    } else if (ip) {
-      rec.srcip = str(ip[1], 'ipv6.src');
-      rec.dstip = str(ip[1], 'ipv6.dst');
-      rec.protocol = num(ip[1], 'ipv6.nxt');
-    }
-    const icmp = rec.protocol === 1 ? 'icmp' : rec.protocol === 58 ? 'icmpv6' : null;
-    const icmpLayer = icmp === null ? null : findFirst(tree, [icmp]);
-    if (icmp && icmpLayer) {
-      rec.icmptype = num(icmpLayer[1], `${icmp}.type`);
-      rec.icmpcode = num(icmpLayer[1], `${icmp}.code`);
-    }
-    const l4 = rec.protocol === 6 ? 'tcp' : rec.protocol === 17 ? 'udp' : null;
-    const ports = l4 === null ? null : findFirst(tree, [l4]);
-    if (l4 && ports) {
-      rec.srcport = num(ports[1], `${l4}.srcport`);
-      rec.dstport = num(ports[1], `${l4}.dstport`);
+  if (isObject(tree)) applySampledHeader(tree, rec);
+  return rec;
+}
+
+/** Every object under one of `keys` below `o`, depth first (outer headers before inner ones). */
+function findAll(o: JsonObject, keys: string[], out: [string, JsonObject][] = []): [string, JsonObject][] {
+  for (const [k, v] of Object.entries(o)) {
+    for (const item of each(v)) {
+      if (!isObject(item)) continue;
+      if (keys.includes(k)) out.push([k, item]);
+      findAll(item, keys, out);
     }
   }
-  return rec;
+  return out;
+}
+
+/**
+ * Key fields from a sampled packet header tshark dissected (sFlow raw packet header, IPFIX
+ * dataLinkFrameSection): the outermost IP header's; with tunnels (VXLAN, SRv6, MPLS) every IP/L4
+ * header's values go to `repeated`, since a decoder may report the inner packet.
+ */
+function applySampledHeader(tree: JsonObject, rec: KeyRecord): void {
+  const ips = findAll(tree, ['ip', 'ipv6']).map(([k, o]) =>
+    k === 'ip'
+      ? { src: str(o, 'ip.src'), dst: str(o, 'ip.dst'), proto: num(o, 'ip.proto') }
+      : { src: str(o, 'ipv6.src'), dst: str(o, 'ipv6.dst'), proto: num(o, 'ipv6.nxt') },
+  );
+  if (ips.length === 0) return;
+  rec.srcip = ips[0].src;
+  rec.dstip = ips[0].dst;
+  rec.protocol = ips[0].proto;
+  const l4 = findAll(tree, ['tcp', 'udp']).map(([k, o]) => ({
+    sp: num(o, `${k}.srcport`),
+    dp: num(o, `${k}.dstport`),
+  }));
+  const outerL4 = rec.protocol === 6 || rec.protocol === 17 ? l4[0] : undefined;
+  if (outerL4) {
+    rec.srcport = outerL4.sp;
+    rec.dstport = outerL4.dp;
+  }
+  if (ips.length > 1) {
+    rec.repeated.srcip = ips.map((i) => i.src);
+    rec.repeated.dstip = ips.map((i) => i.dst);
+    rec.repeated.protocol = ips.map((i) => i.proto);
+    rec.repeated.srcport = [rec.srcport, ...l4.map((x) => x.sp)];
+    rec.repeated.dstport = [rec.dstport, ...l4.map((x) => x.dp)];
+  }
+  const icmp = findAll(tree, ['icmp', 'icmpv6'])[0];
+  if (icmp && (rec.protocol === 1 || rec.protocol === 58 || ips.length > 1)) {
+    rec.icmptype = num(icmp[1], `${icmp[0]}.type`);
+    rec.icmpcode = num(icmp[1], `${icmp[0]}.code`);
+  }
 }

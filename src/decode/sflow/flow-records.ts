@@ -1,6 +1,6 @@
 import { ipv4At, ipv6At } from '../../record/address.js';
 import type { FlowRecord } from '../../record/flow-record.js';
-import { decodePacketHeader } from './packet-header.js';
+import { decodePacketHeader } from '../packet/packet-header.js';
 import { u32 } from './xdr.js';
 
 /**

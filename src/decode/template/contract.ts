@@ -71,6 +71,13 @@ export class RecordScratch {
   /** RFC 5103: the template carried reverse (PEN 29305) elements: a biflow. */
   hasReverse = false;
 
+  /**
+   * 315 dataLinkFrameSection (RFC 7133): where the frame copy lies in the buffer (-1: none) and its
+   * length. The reader parses it after the template's own fields, which win (data-link-frame.ts).
+   */
+  frameOffset = -1;
+  frameLength = 0;
+
   reset(): void {
     this.samplerId = null;
     this.samplingInterval = null;
@@ -93,6 +100,8 @@ export class RecordScratch {
     this.interfaceName = null;
     this.interfaceDescription = null;
     this.hasReverse = false;
+    this.frameOffset = -1;
+    this.frameLength = 0;
   }
 }
 

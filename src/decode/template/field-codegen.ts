@@ -1,6 +1,7 @@
 import { ipv4At, ipv6At } from '../../record/address.js';
 import type { FlowRecord } from '../../record/flow-record.js';
 import type { RecordScratch } from './contract.js';
+import { applyDataLinkFrame } from './data-link-frame.js';
 import { type ExtraKind, extraValue, ntpToEpochMs, stringAt, uintAt } from './extra-fields.js';
 import { lengthFits, Op, type OpCode } from './field-semantics.js';
 import { firewallEventName, natEventName } from './firewall-events.js';
@@ -51,6 +52,7 @@ const HELPERS = {
   forwardingStatusName,
   firewallEventName,
   natEventName,
+  applyDataLinkFrame,
 };
 
 function int(n: number): string {
@@ -220,10 +222,21 @@ function opStatement(op: OpCode, P: string, V: string, L: string): string {
       return `scratch.interfaceName = stringAt(buf, ${P}, ${L});`;
     case Op.IFDESC:
       return `scratch.interfaceDescription = stringAt(buf, ${P}, ${L});`;
+    case Op.FRAME_SIZE:
+      return `if (rec.bits === null) rec.bits = ${V} * 8; if (rec.packets === null) rec.packets = 1;`;
+    case Op.FRAME_SECTION:
+      return `scratch.frameOffset = ${P}; scratch.frameLength = ${L};`;
     default:
       return '';
   }
 }
+
+/**
+ * 315 dataLinkFrameSection is parsed after every field of the record, so the template's own
+ * elements are known and win (data-link-frame.ts).
+ */
+const FRAME_STATEMENT =
+  'if (scratch.frameOffset >= 0) applyDataLinkFrame(buf, scratch.frameOffset, scratch.frameOffset + scratch.frameLength, rec);';
 
 /** JavaScript source of the reader body. Exported for tests and for reading what was generated. */
 export function readerSource(plan: ReaderPlan): string {
@@ -231,6 +244,7 @@ export function readerSource(plan: ReaderPlan): string {
   if (plan.hasReverse) out.push('scratch.hasReverse = true;');
   if (plan.extraNames.length > 0) out.push('rec.extra = {};');
   const n = plan.ops.length;
+  const hasFrame = plan.ops.includes(Op.FRAME_SECTION);
   if (!plan.variable) {
     // Fixed-size record: one bounds check, constant offsets.
     out.push(`if (off + ${int(plan.minRecordLength)} > end) return -1;`);
@@ -247,6 +261,7 @@ export function readerSource(plan: ReaderPlan): string {
       }
       k += len;
     }
+    if (hasFrame) out.push(FRAME_STATEMENT);
     out.push(`return off + ${int(plan.minRecordLength)};`);
     return out.join('\n');
   }
@@ -278,6 +293,7 @@ export function readerSource(plan: ReaderPlan): string {
     if (slot >= 0) out.push(`rec.extra[names[${int(slot)}]] = extraValue(buf, p, len, kinds[${int(slot)}]);`);
     out.push('p += len;');
   }
+  if (hasFrame) out.push(FRAME_STATEMENT);
   out.push('return p;');
   return out.join('\n');
 }

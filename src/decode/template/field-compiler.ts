@@ -3,6 +3,7 @@ import type { FlowRecord } from '../../record/flow-record.js';
 import type { DecoderSettings } from '../settings.js';
 import type { CompiledTemplate, RecordScratch, TemplateField, TemplateProtocol } from './contract.js';
 import { VARIABLE_LENGTH } from './contract.js';
+import { applyDataLinkFrame } from './data-link-frame.js';
 import { type ExtraKind, extraKindOf, extraValue, ntpToEpochMs, stringAt, uintAt } from './extra-fields.js';
 import { generateReader, type ReaderPlan, type ReadFn } from './field-codegen.js';
 import {
@@ -199,6 +200,8 @@ class CompiledFieldReader implements CompiledTemplate {
         );
       p += len;
     }
+    const frame = scratch.frameOffset;
+    if (frame >= 0) applyDataLinkFrame(buf, frame, frame + scratch.frameLength, rec);
     return p;
   }
 }
@@ -435,6 +438,16 @@ function applyOp(
       return;
     case Op.IFDESC:
       scratch.interfaceDescription = stringAt(buf, p, len);
+      return;
+    case Op.FRAME_SIZE:
+      // Volume of a one-frame record, like sFlow's frame_length; counters of the template win
+      // (BITS/PACKETS assign, this only fills).
+      if (rec.bits === null) rec.bits = uintAt(buf, p, len) * 8;
+      if (rec.packets === null) rec.packets = 1;
+      return;
+    case Op.FRAME_SECTION:
+      scratch.frameOffset = p;
+      scratch.frameLength = len;
       return;
     default:
       return;

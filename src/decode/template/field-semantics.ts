@@ -80,6 +80,8 @@ export const Op = {
   INACTIVE_TIMEOUT: 67,
   IFNAME: 68,
   IFDESC: 69,
+  FRAME_SECTION: 70,
+  FRAME_SIZE: 71,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];
@@ -291,6 +293,10 @@ export function ianaOp(id: number, present: ReadonlySet<number>): OpCode {
       return Op.IFNAME;
     case 83:
       return Op.IFDESC;
+    case 312: // dataLinkFrameSize: the record is one sampled frame (RFC 7133, PSAMP)
+      return Op.FRAME_SIZE;
+    case 315: // dataLinkFrameSection (RFC 7133): Juniper inline monitoring, akvorado_netflow_datalink
+      return Op.FRAME_SECTION;
     default:
       return Op.SKIP;
   }
@@ -345,6 +351,7 @@ export function lengthRuleOf(op: OpCode): LengthRule {
       return LengthRule.Float;
     case Op.IFNAME:
     case Op.IFDESC:
+    case Op.FRAME_SECTION:
     case Op.SKIP:
       return LengthRule.Any;
     default:

@@ -6,7 +6,7 @@ import {
   HEADER_ETHERNET,
   HEADER_IPV4,
   HEADER_IPV6,
-} from '../../../src/decode/sflow/packet-header.js';
+} from '../../../src/decode/packet/packet-header.js';
 import { FlowRecord } from '../../../src/record/flow-record.js';
 
 const MACS = '020000000001' + '020000000002';

@@ -292,10 +292,9 @@ test('akvorado ipfixprobe biflow (RFC 5103): reverse octets/packets, nanosecond 
 
 // Juniper inline monitoring (RFC 7133) exports a sampled frame in dataLinkFrameSection (IE 315)
 // instead of flow keys; tshark dissects that frame: the record's addresses, ports and VLAN are
-// those of the frame. The decoder does not parse IE 315 yet.
-const DATALINK_TODO = 'IE 315 dataLinkFrameSection is not parsed: no addresses/ports from the sampled frame';
+// those of the frame (of the inner packet when the frame is a tunnel).
 
-test('akvorado Juniper datalink: flow keys from the sampled Ethernet frame', { todo: DATALINK_TODO }, () => {
+test('akvorado Juniper datalink: flow keys from the sampled Ethernet frame', () => {
   const r = replayChain([
     IPFIX('akvorado_netflow_datalink-template.pcap'),
     IPFIX('akvorado_netflow_datalink-data.pcap'),
@@ -303,9 +302,12 @@ test('akvorado Juniper datalink: flow keys from the sampled Ethernet frame', { t
   assert.deepEqual(r.errors, []);
   assert.equal(r.records.length, 1);
   // tshark: frame b4:02:16:55:92:f4 -> 18:2a:d3:6e:50:3f, 802.1Q VLAN 231, IPv4 51.51.51.51 ->
-  // 52.52.52.52, UDP 55501 -> 11777, ingress on ifIndex 582.
+  // 52.52.52.52, UDP 55501 -> 11777, ingress on ifIndex 582; dataLinkFrameSize 312 = 114: one
+  // frame of 114 octets.
   assertRecords('datalink', r.records, {
     0: {
+      bits: 114 * 8,
+      packets: 1,
       input: 582,
       output: 0,
       flowdirection: 'ingress',
@@ -319,9 +321,7 @@ test('akvorado Juniper datalink: flow keys from the sampled Ethernet frame', { t
   });
 });
 
-test('akvorado Juniper CPID: one record from ifIndex 737, IPIP-in-IPv6 frame', {
-  todo: DATALINK_TODO,
-}, () => {
+test('akvorado Juniper CPID: one record from ifIndex 737, IPIP-in-IPv6 frame', () => {
   const r = replayChain([
     IPFIX('akvorado_netflow_juniper-cpid-template.pcap'),
     IPFIX('akvorado_netflow_juniper-cpid-data.pcap'),
@@ -343,7 +343,7 @@ test('akvorado Juniper CPID: one record from ifIndex 737, IPIP-in-IPv6 frame', {
   });
 });
 
-test('akvorado SRv6: one record, inner IPv4 of the encapsulated frame', { todo: DATALINK_TODO }, () => {
+test('akvorado SRv6: one record, inner IPv4 of the encapsulated frame', () => {
   const r = replayChain([
     IPFIX('akvorado_netflow_ipfix-srv6-template.pcap'),
     IPFIX('akvorado_netflow_ipfix-srv6-data.pcap'),
@@ -357,16 +357,24 @@ test('akvorado SRv6: one record, inner IPv4 of the encapsulated frame', { todo: 
   });
 });
 
-test('akvorado EoMPLS with control word: 10 records from sampled frames', { todo: DATALINK_TODO }, () => {
+test('akvorado EoMPLS with control word: 10 records from sampled frames', () => {
   const r = replayChain([
     IPFIX('akvorado_netflow_ethernet-over-mpls-with-control-word-template.pcap'),
     IPFIX('akvorado_netflow_ethernet-over-mpls-with-control-word-data.pcap'),
   ]);
   assert.deepEqual(r.errors, []);
   assert.equal(r.records.length, 10);
-  // tshark, record 1: VLAN 1000, 198.51.100.19:80 -> 198.51.100.20:43908 TCP, ifIndex 1091.
+  // tshark, record 1: VLAN 1000, 198.51.100.19:80 -> 198.51.100.20:43908 TCP, ifIndex 1091,
+  // dataLinkFrameSize 1458.
+  // Records 3 and 4: Ethernet, MPLS labels 300012 and 17 (bottom), PW control word 0x00000000
+  // (RFC 4385), then the customer Ethernet frame: 198.51.100.3:443 -> 198.51.100.4:28911 TCP and
+  // 198.51.100.1:443 -> 198.51.100.2:55427 TCP ACK, both TOS 0x20. tshark's heuristic takes record
+  // 4's control word for a MAC address; `-d mpls.label==17,pwethcw` makes it dissect both.
+  // Akvorado's test of this capture expects the same record 4.
   assertRecords('eompls', r.records, {
     0: {
+      bits: 1458 * 8,
+      packets: 1,
       input: 1091,
       flowdirection: 'ingress',
       srcvlan: 1000,
@@ -375,6 +383,26 @@ test('akvorado EoMPLS with control word: 10 records from sampled frames', { todo
       protocolint: 6,
       srcport: 80,
       dstport: 43908,
+    },
+    2: {
+      input: 1022,
+      srcvlan: null,
+      srcip: '198.51.100.3',
+      dstip: '198.51.100.4',
+      protocolint: 6,
+      srcport: 443,
+      dstport: 28911,
+      tos: 0x20,
+    },
+    3: {
+      input: 1022,
+      srcip: '198.51.100.1',
+      dstip: '198.51.100.2',
+      protocolint: 6,
+      srcport: 443,
+      dstport: 55427,
+      tcpflagsint: 0x10,
+      tos: 0x20,
     },
   });
 });
