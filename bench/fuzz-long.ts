@@ -37,7 +37,14 @@ function decode(decoder: FlowDecoder, d: Datagram, what: string): void {
 }
 
 function datagram(payload: Buffer, src: string): Datagram {
-  return { payload, srcAddress: src, srcPort: 50000, dstPort: 2055, receivedAtMs: Date.UTC(2024, 0, 1), connectionId: null };
+  return {
+    payload,
+    srcAddress: src,
+    srcPort: 50000,
+    dstPort: 2055,
+    receivedAtMs: Date.UTC(2024, 0, 1),
+    connectionId: null,
+  };
 }
 
 function main(): void {
@@ -46,9 +53,14 @@ function main(): void {
   for (const [name, header] of Object.entries(HEADERS)) {
     const decoder = new FlowDecoder(defaultDecoderSettings());
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 9000, size: 'max' }), fc.nat(), fc.integer({ min: 0, max: 63 }), (body, n, src) => {
-        decode(decoder, datagram(header(body, n), `198.51.100.${src}`), `${name} random`);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 9000, size: 'max' }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 63 }),
+        (body, n, src) => {
+          decode(decoder, datagram(header(body, n), `198.51.100.${src}`), `${name} random`);
+        },
+      ),
       { seed: SEED, numRuns: RUNS },
     );
     console.log(`  ${name}: ${RUNS} random datagrams ok`);

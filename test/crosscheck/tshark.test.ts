@@ -42,7 +42,7 @@ function replayGroups(): { name: string; files: string[] }[] {
   const groups: { name: string; files: string[] }[] = [];
   for (const line of text.split('\n')) {
     const m = /^\* \*\*(.+?)\*\*: (.+)$/.exec(line);
-    if (!m || !m[2].includes('→')) continue;
+    if (!m?.[2].includes('→')) continue;
     const files = [...m[2].matchAll(/`([^`]+)`/g)].map((f) => join(TESTDATA, f[1]));
     groups.push({ name: m[1], files });
   }
