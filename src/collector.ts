@@ -6,6 +6,7 @@ import { decoderSettingsFromConfig } from './config/decoder-settings.js';
 import type { FlowgateConfig } from './config/types.js';
 import type { Datagram } from './decode/datagram.js';
 import { FlowDecoder } from './decode/flow-decoder.js';
+import type { TemplateExporterStats } from './decode/template/template-decoder.js';
 import { JsonlWriter } from './deliver/jsonl-writer.js';
 import type { RecordOutput } from './deliver/output.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
@@ -16,7 +17,7 @@ import { DEFAULT_TCP_IDLE_MS, TcpIpfixReceiver } from './receive/tcp-ipfix-recei
 import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/udp-receiver.js';
 import { normalizeExporterAddress } from './record/address.js';
 import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
-import { ExporterStats, type ExporterStatsSnapshot } from './stats/exporter-stats.js';
+import { ExporterStats, type ExporterStatsSnapshot, type TemplateState } from './stats/exporter-stats.js';
 
 /**
  * Decode runs in slices on the event loop, between receive callbacks: at most this many
@@ -58,6 +59,33 @@ export interface Collector {
   flush(): Promise<void>;
   /** Closes the sockets, drains queue, batcher and output, saves the template DB. */
   stop(): Promise<void>;
+}
+
+/**
+ * Per-exporter counters joined with what the template decoder knows of the same exporter
+ * (templates held, restarts detected, announced flow cache timeouts), summed over its ports and
+ * TCP connections, so one stats entry tells the whole story of a device.
+ */
+function withTemplateState(
+  snap: ExporterStatsSnapshot,
+  templates: TemplateExporterStats[],
+): ExporterStatsSnapshot {
+  const byAddress = new Map<string, TemplateState>();
+  for (const t of templates) {
+    const acc = byAddress.get(t.exporter) ?? {
+      templates: 0,
+      restarts: 0,
+      activeTimeoutSec: null,
+      inactiveTimeoutSec: null,
+    };
+    acc.templates += t.templates;
+    acc.restarts += t.restarts;
+    acc.activeTimeoutSec = t.activeTimeoutSec ?? acc.activeTimeoutSec;
+    acc.inactiveTimeoutSec = t.inactiveTimeoutSec ?? acc.inactiveTimeoutSec;
+    byAddress.set(t.exporter, acc);
+  }
+  for (const e of snap.exporters) e.templateState = byAddress.get(e.address) ?? null;
+  return snap;
 }
 
 function message(err: unknown): string {
@@ -266,7 +294,7 @@ export async function startCollector(
           framingErrors: tcpFramingErrors,
         },
         templateDb: { path: templateDbPath, loaded: templatesLoaded, lastSaveError },
-        ...stats.snapshot(),
+        ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),
       };
     },
     async flush(): Promise<void> {

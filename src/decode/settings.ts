@@ -65,7 +65,7 @@ export type ExtraFieldType =
 
 /**
  * A vendor / non-record field mapped by configuration to a named extra field of the record,
- * e.g. `{ name: 'appid', id: 95 }` or `{ name: 'pan_user', enterprise: 25461, id: 56, type: 'string' }`.
+ * e.g. `{ name: 'appid', id: 95 }` or `{ name: 'pan_user', id: 56702, type: 'string' }` (Palo Alto User-ID, a plain v9 type).
  * `enterprise` 0 means an IANA IPFIX element or a NetFlow v9 field type (v9 types >= 32768 are
  * plain v9 types, not enterprise fields). `type` defaults to the IANA data type when known, else hex.
  */

@@ -49,6 +49,18 @@ export interface ExporterSnapshot {
   errors: Record<string, number>;
   lastError: string | null;
   sequence: { streams: number; missing: number; reordered: number; duplicates: number; resets: number };
+  /** NetFlow v9 / IPFIX template state of this exporter (filled by the collector); null for others. */
+  templateState: TemplateState | null;
+}
+
+export interface TemplateState {
+  /** Templates and options templates held. */
+  templates: number;
+  /** Exporter restarts detected (uptime or sequence reset), after which stale templates were dropped. */
+  restarts: number;
+  /** Flow cache timeouts the exporter announced in options data (seconds). */
+  activeTimeoutSec: number | null;
+  inactiveTimeoutSec: number | null;
 }
 
 export interface ExporterStatsSnapshot {
@@ -207,6 +219,7 @@ export class ExporterStats implements DecodeSink {
         errors,
         lastError: e.lastError,
         sequence,
+        templateState: null,
       });
       totals.datagrams += e.datagrams;
       totals.bytes += e.bytes;

@@ -55,6 +55,10 @@ test('restart: NFv9 templates saved at stop are loaded at start, data decodes at
       assert.equal(got.srcport, want.srcport);
       assert.equal(got.bits, want.bits);
       assert.equal(second.stats().exporters[0].errors.template_unknown, undefined);
+      // The exporter's stats entry carries its template state (loaded from the DB, no restart).
+      const state = second.stats().exporters[0].templateState;
+      assert.equal(state?.templates, loaded.templates);
+      assert.equal(state?.restarts, 0);
     } finally {
       await second.stop();
     }

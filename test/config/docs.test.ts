@@ -41,8 +41,8 @@ test('the example file in docs/configuration.md is valid', () => {
   assert.equal(config.exporters[0].samplerateoverride, 1000);
   assert.deepEqual(config.decode.extrafields[1], {
     name: 'pan_user',
-    enterprise: 25461,
-    id: 56,
+    enterprise: 0,
+    id: 56702,
     type: 'string',
   });
 });
