@@ -141,7 +141,9 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
 
   program
     .command('decode')
-    .description('decode capture files (pcap, pcapng, RFC 5655 IPFIX files, raw UDP payloads) to JSON lines on stdout')
+    .description(
+      'decode capture files (pcap, pcapng, RFC 5655 IPFIX files, raw UDP payloads) to JSON lines on stdout',
+    )
     .argument('<files...>', 'capture files')
     .option('--no-progress', 'no progress bar (shown by default when stderr is a terminal)')
     .action(async (files: string[], opts: { progress: boolean }, cmd: Command) => {
