@@ -4,18 +4,17 @@ import { finalizeRecord } from '../record/normalize.js';
 import type { Datagram } from './datagram.js';
 import type { DecoderSettings } from './settings.js';
 import type { DecodeSink } from './sink.js';
+import { uptimeAgeMs } from './uptime.js';
 
 const HEADER = 24;
 const RECORD = 48;
 /** Cisco's documented maximum per datagram; larger counts still decode when the length fits. */
 export const NETFLOW5_MAX_CISCO_RECORDS = 30;
-const U32 = 4294967296;
 
 /**
  * NetFlow v5 (Cisco's fixed 24-byte header + 48-byte records). Record times are exporter uptime
  * in ms; they become epoch ms through the header's export time (unix_secs/unix_nsecs) and
- * sysUptime. Uptime is a u32 that wraps after ~49.7 days: a First/Last greater than sysUptime was
- * taken before the wrap, so the distance back from export time is computed modulo 2^32.
+ * sysUptime (wrap and clock jitter: see uptimeAgeMs).
  */
 export function decodeNetflow5(d: Datagram, settings: DecoderSettings, sink: DecodeSink): void {
   const b = d.payload;
@@ -75,8 +74,8 @@ export function decodeNetflow5(d: Datagram, settings: DecoderSettings, sink: Dec
     r.output = b.readUInt16BE(o + 14);
     r.packets = b.readUInt32BE(o + 16);
     r.bits = b.readUInt32BE(o + 20) * 8;
-    r.start = exportMs - ((sysUptime - b.readUInt32BE(o + 24) + U32) % U32);
-    r.end = exportMs - ((sysUptime - b.readUInt32BE(o + 28) + U32) % U32);
+    r.start = exportMs - uptimeAgeMs(sysUptime, b.readUInt32BE(o + 24));
+    r.end = exportMs - uptimeAgeMs(sysUptime, b.readUInt32BE(o + 28));
     r.srcport = b.readUInt16BE(o + 32);
     r.dstport = b.readUInt16BE(o + 34);
     r.tcpflagsint = b[o + 37];

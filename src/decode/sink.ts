@@ -48,7 +48,10 @@ export interface DecodeSink {
    * A sequence number seen, in the protocol's own unit, for gap accounting:
    * v5 flows (stream = engine type/id), v9 export packets per source id, IPFIX data records per
    * observation domain, sFlow datagrams per agent/sub-agent. `units` is how many units this
-   * datagram carries (v5: record count; v9: 1; IPFIX: data records in the message; sFlow: 1).
+   * datagram carries (v5: record count; v9: 1; IPFIX: data records in the message; sFlow: 1), or
+   * -1 meaning "unknown: resynchronise on the next sequence number without counting a gap" (an
+   * IPFIX message with a data set that could not be decoded, or cut short). Streams of one exporter
+   * keyed by port or TCP connection (keyByPort, IPFIX over TCP) carry `@port` / `@tcp:id`.
    */
   sequence(exporter: string, stream: string, sequence: number, units: number): void;
   /** Records whose sampling rate is not known yet (null or the exporter's default was used). */

@@ -11,6 +11,11 @@
  *   reset its counter; counted as a reset, never as a gap, and accounting restarts from there.
  *   The reset is only believed when the next datagram continues from the new number: a single
  *   very late datagram must not restart accounting (and turn every later datagram into a gap).
+ * - units -1 (DecodeSink.sequence): the datagram's own count is unknown (an IPFIX message with a
+ *   set that could not be decoded). Its sequence number is still checked, but the next datagram at
+ *   or after it is where counting goes on: no gap is counted between the two.
+ * - units 0 (an IPFIX message of templates only, a v5 datagram with no records): the next
+ *   datagram carries the same number; it is neither a gap nor a duplicate.
  */
 
 /** Remembered holes per stream; older ones stay counted as missing. */
@@ -43,50 +48,64 @@ export class SequenceStream {
   private pending = false;
   private pendingSeq = 0;
   private pendingUnits = 0;
+  private pendingUnknown = false;
+  /** The last accepted datagram had an unknown count: `expected` is only its own number. */
+  private resync = false;
 
+  /** `units` -1: unknown count (see the module comment). */
   observe(seq: number, units: number): void {
     seq >>>= 0;
-    if (units < 1) units = 1;
-    if (units > this.maxUnits) this.maxUnits = units;
+    const unknown = units < 0;
+    if (unknown) units = 0;
+    else if (units > this.maxUnits) this.maxUnits = units;
     if (!this.started) {
       this.started = true;
       this.expected = (seq + units) >>> 0;
+      this.resync = unknown;
       return;
     }
     if (this.pending) {
       this.pending = false;
-      const fromReset = (seq - ((this.pendingSeq + this.pendingUnits) >>> 0)) | 0;
+      const from = (this.pendingSeq + this.pendingUnits) >>> 0;
+      const fromReset = (seq - from) | 0;
       if (fromReset >= 0 && fromReset <= WINDOW_DATAGRAMS * this.maxUnits) {
         this.resets++;
         this.holeStart.length = 0;
         this.holeLength.length = 0;
-        this.expected = (this.pendingSeq + this.pendingUnits) >>> 0;
+        this.expected = from;
+        this.resync = this.pendingUnknown;
       } else {
-        this.late(this.pendingSeq, this.pendingUnits);
+        this.late(this.pendingSeq, this.pendingUnits, this.pendingUnknown);
       }
     }
     const delta = (seq - this.expected) | 0;
-    if (delta === 0) {
+    if (delta === 0 || (this.resync && delta > 0 && delta <= MAX_FORWARD_GAP)) {
       this.expected = (seq + units) >>> 0;
+      this.resync = unknown;
       return;
     }
     if (delta > 0 && delta <= MAX_FORWARD_GAP) {
       this.missing += delta;
       this.addHole(this.expected, delta);
       this.expected = (seq + units) >>> 0;
+      this.resync = unknown;
       return;
     }
     if (delta < 0 && -delta <= WINDOW_DATAGRAMS * this.maxUnits) {
-      this.late(seq, units);
+      this.late(seq, units, unknown);
       return;
     }
     this.pending = true;
     this.pendingSeq = seq;
     this.pendingUnits = units;
+    this.pendingUnknown = unknown;
   }
 
-  private late(seq: number, units: number): void {
-    const filled = this.fill(seq, units);
+  private late(seq: number, units: number, unknown: boolean): void {
+    // A datagram without units fills nothing and repeats nothing. One with an unknown count holds
+    // at least its first unit (the undecodable set it carried).
+    if (units === 0 && !unknown) return;
+    const filled = this.fill(seq, unknown ? 1 : units);
     if (filled > 0) {
       this.missing -= filled;
       this.reordered++;

@@ -87,7 +87,11 @@ function tsharkRecords(pcap: string, port: number): Record<string, unknown>[] {
       const proto = Number(v(12));
       const icmp = proto === 1 || proto === 58;
       const num = (k: number) => Number(v(k));
-      const since = (k: number) => exportMs - ((up - ms(v(k)) + 2 ** 32) % 2 ** 32);
+      // Wrapped only when more than 2^31 ms "after" sysUptime; a few ms after is clock jitter.
+      const since = (k: number) => {
+        const age = up - ms(v(k));
+        return exportMs - (age < -(2 ** 31) ? age + 2 ** 32 : age);
+      };
       records.push({
         srcip: v(0),
         dstip: v(1),
@@ -424,6 +428,33 @@ test('uptime wrap: a First after sysUptime was before the u32 wrap', () => {
   assert.equal(r.start, 1_700_000_000_500 - 3000);
   assert.equal(r.end, 1_700_000_000_500 - 100);
   assert.equal(r.duration, 2900);
+});
+
+test('clock jitter: a First/Last a few ms after sysUptime is slightly in the future, not 49.7 days back', () => {
+  const b = Buffer.alloc(24 + 48);
+  b.writeUInt16BE(5, 0);
+  b.writeUInt16BE(1, 2);
+  b.writeUInt32BE(3_600_000, 4); // sysUptime: 1 h
+  b.writeUInt32BE(1_700_000_000, 8);
+  b.writeUInt32BE(500_000_000, 12);
+  b.writeUInt32BE(3_600_000 - 40, 24 + 24); // First: 40 ms before sysUptime
+  b.writeUInt32BE(3_600_000 + 4, 24 + 28); // Last: 4 ms after it (exporter clock jitter)
+  b[24 + 38] = 6;
+  const sink = new CollectingSink();
+  decodeNetflow5(datagramOf(b), settings, sink);
+  const r = sink.records[0];
+  assert.equal(r.start, 1_700_000_000_500 - 40);
+  assert.equal(r.end, 1_700_000_000_500 + 4);
+  assert.equal(r.duration, 44);
+  // overflowd_netflow_4M.pcap: record 5234 ends 4 ms after its datagram's sysUptime 1325314888.
+  const { sink: real, datagrams } = decodeFile(corpusPath('netflow5/overflowd_netflow_4M.pcap'));
+  const late = real.records[5234];
+  assert.equal(late.uptime, 1325314888);
+  const d = datagrams.find((x) => x.payload.readUInt32BE(4) === 1325314888);
+  assert.ok(d !== undefined);
+  const exportMs = d.payload.readUInt32BE(8) * 1000 + Math.floor(d.payload.readUInt32BE(12) / 1e6);
+  assert.equal(late.end, exportMs + 4);
+  assert.equal(late.start, exportMs - 62012);
 });
 
 test('logstash_netflow5_invalid02.dat: count 163 in a 30-record datagram is reported, the 30 decoded', () => {

@@ -99,3 +99,52 @@ test('IPFIX: sequence counts data records, units per message', () => {
   s.observe(530, 3); // 519..529 lost = 11
   assert.equal(s.missing, 11);
 });
+
+test('units -1 (IPFIX message with an undecodable set): resync on the next number, no gap', () => {
+  const s = new SequenceStream();
+  s.observe(500, 12);
+  s.observe(512, -1); // a set with an unknown template: 512.. carried 37 records we could not count
+  s.observe(549, 5);
+  assert.deepEqual(counters(s), { missing: 0, reordered: 0, duplicates: 0, resets: 0 });
+  s.observe(560, 4); // counting goes on from 554: 554..559 lost
+  assert.equal(s.missing, 6);
+  // A gap before the unknown message is still a gap: its own sequence number is known.
+  const t = new SequenceStream();
+  t.observe(0, 10);
+  t.observe(20, -1); // 10..19 lost
+  t.observe(30, -1);
+  t.observe(40, 1);
+  assert.deepEqual(counters(t), { missing: 10, reordered: 0, duplicates: 0, resets: 0 });
+  // The first message of a stream with an unknown count.
+  const u = new SequenceStream();
+  u.observe(7, -1);
+  u.observe(100, 1);
+  u.observe(101, 1);
+  assert.deepEqual(counters(u), { missing: 0, reordered: 0, duplicates: 0, resets: 0 });
+});
+
+test('units -1 late into a hole: reordered; a restart to an unknown-count message: reset, no gap', () => {
+  const s = new SequenceStream();
+  s.observe(0, 10);
+  s.observe(30, 10); // 10..29 missing (20)
+  s.observe(10, -1); // late, count unknown: at least record 10 arrived
+  assert.deepEqual(counters(s), { missing: 19, reordered: 1, duplicates: 0, resets: 0 });
+  const t = new SequenceStream();
+  t.observe(1_000_000, 100);
+  t.observe(1_000_100, 100);
+  t.observe(0, -1); // restarted, first message has an undecodable set
+  t.observe(57, 3);
+  t.observe(60, 1);
+  assert.deepEqual(counters(t), { missing: 0, reordered: 0, duplicates: 0, resets: 1 });
+});
+
+test('units 0 (IPFIX templates-only message): the next message has the same number, no duplicate', () => {
+  const s = new SequenceStream();
+  s.observe(6, 0); // templates only
+  s.observe(6, 7);
+  s.observe(13, 0);
+  s.observe(13, 0);
+  s.observe(13, 5);
+  s.observe(18, 1);
+  assert.deepEqual(counters(s), { missing: 0, reordered: 0, duplicates: 0, resets: 0 });
+});

@@ -30,8 +30,9 @@ export type TemplateProtocol = 'netflow9' | 'ipfix';
  */
 export class RecordScratch {
   // sampling (options data, or inside data records)
+  /** 48 samplerId (IPFIX, deprecated; NetFlow v9 FLOW_SAMPLER_ID) */
   samplerId: number | null = null;
-  /** 34 samplingInterval / 48 samplerRandomInterval / 50 samplerRandomInterval / 305 samplingPacketInterval */
+  /** 34 samplingInterval / 50 samplerRandomInterval / 305 samplingPacketInterval */
   samplingInterval: number | null = null;
   /** 306 samplingPacketSpace */
   samplingSpace: number | null = null;

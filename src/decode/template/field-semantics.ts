@@ -108,7 +108,7 @@ const FALLBACK_OF: ReadonlyMap<number, readonly number[]> = new Map([
   // dot1qVlanId / postDot1qVlanId only when vlanId / postVlanId is absent
   [243, [58]],
   [254, [59]],
-  // Cisco ASA legacy NSEL xlate fields (v9 40001-40004) only when the IANA ones are present too
+  // Cisco ASA legacy NSEL xlate fields (v9 40001-40004) only when the IANA 225-228 are absent
   [40001, [225]],
   [40002, [226]],
   [40003, [227]],

@@ -33,6 +33,8 @@ export function decodeIpfixMessages(d: Datagram, h: TemplateSetHandler, sink: De
   const buf = d.payload;
   const len = buf.length;
   const exporter = d.srcAddress;
+  // Counted like v5: a datagram too short for its header still arrived from this exporter.
+  sink.datagram(exporter, 'ipfix', len);
   if (len < HEADER_LENGTH) {
     sink.error(
       exporter,
@@ -41,7 +43,6 @@ export function decodeIpfixMessages(d: Datagram, h: TemplateSetHandler, sink: De
     );
     return;
   }
-  sink.datagram(exporter, 'ipfix', len);
   const exp = h.store.exporter(exporter, d.srcPort, d.connectionId);
   if (exp === null) {
     sink.error(
@@ -114,12 +115,16 @@ function decodeMessage(
   h.beginMessage('ipfix', exp.address, exportTime, null, received, dom);
 
   let records = 0;
+  // A message cut short, or with a set that could not be decoded, carried an unknown number of
+  // data records: counting only the decoded ones would show the rest as lost at the next message.
+  let unknownCount = start + buf.readUInt16BE(start + 2) > end;
   let off = start + HEADER_LENGTH;
   while (off + 4 <= end) {
     const setId = buf.readUInt16BE(off);
     const setLen = buf.readUInt16BE(off + 2);
     if (setLen < 4 || off + setLen > end) {
       if (allZero(buf, off, end)) break;
+      unknownCount = true;
       sink.error(
         exp.address,
         'bad_length',
@@ -131,13 +136,19 @@ function decodeMessage(
     if (setId === SET_TEMPLATE) templateSet(buf, off + 4, setEnd, 'data', exp, dom, h, received, sink);
     else if (setId === SET_OPTIONS_TEMPLATE)
       templateSet(buf, off + 4, setEnd, 'options', exp, dom, h, received, sink);
-    else if (setId >= FIRST_DATA_SET)
-      records += h.dataSet(buf, off + 4, setEnd, setId, exp, dom, received, sink);
+    else if (setId >= FIRST_DATA_SET) {
+      const n = h.dataSet(buf, off + 4, setEnd, setId, exp, dom, received, sink);
+      if (n < 0) unknownCount = true;
+      else records += n;
+    }
     // 0, 1 (v9 ids) and 4-255 are reserved (RFC 7011 section 3.3.2): skipped.
     off = setEnd;
   }
-  // RFC 7011 section 3.1: the sequence counts Data Records (options data included).
-  sink.sequence(exp.address, `ipfix:${domainId}`, sequence, records);
+  // RFC 7011 section 3.1: the sequence counts Data Records (options data included). -1: unknown,
+  // the gap accounting resynchronises on the next message (DecodeSink.sequence).
+  sink.sequence(exp.address, `ipfix:${domainId}${exp.streamSuffix}`, sequence, unknownCount ? -1 : records);
+  // With an unknown count the decoded records are a lower bound: the next message is ahead of it,
+  // never taken for a sequence reset.
   if (ahead) dom.lastSequence = (sequence + records) >>> 0;
 }
 

@@ -72,6 +72,8 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
   const buf = d.payload;
   const len = buf.length;
   const exporter = d.srcAddress;
+  // Counted like v5: a datagram too short for its header still arrived from this exporter.
+  sink.datagram(exporter, 'netflow9', len);
   if (len < HEADER_LENGTH) {
     sink.error(
       exporter,
@@ -80,7 +82,6 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
     );
     return;
   }
-  sink.datagram(exporter, 'netflow9', len);
   const exp = h.store.exporter(exporter, d.srcPort, d.connectionId);
   if (exp === null) {
     sink.error(
@@ -106,7 +107,7 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
   if (restarted || dom.lastSequence === null || (sequence - dom.lastSequence) >>> 0 < 2 ** 31) {
     dom.lastSequence = sequence;
   }
-  sink.sequence(exporter, `v9:${sourceId}`, sequence, 1);
+  sink.sequence(exporter, `v9:${sourceId}${exp.streamSuffix}`, sequence, 1);
   h.beginMessage('netflow9', exporter, unixSecs, sysUptime, received, dom);
 
   let off = HEADER_LENGTH;

@@ -2,6 +2,7 @@ import type { FlowRecord } from '../../record/flow-record.js';
 import { finalizeRecord } from '../../record/normalize.js';
 import type { ExporterDecodeSettings } from '../settings.js';
 import type { DecodeSink } from '../sink.js';
+import { uptimeAgeMs } from '../uptime.js';
 import type { MessageContext, RecordScratch, SamplingLookup } from './contract.js';
 
 /**
@@ -22,9 +23,6 @@ export function finishRecord(
   finalizeRecord(rec);
 }
 
-const U32 = 0x100000000;
-const HALF_U32 = 0x80000000;
-
 /**
  * Priority: absolute 150-157 (already in rec) > 21/22 against systemInitTimeMilliseconds 160 >
  * 21/22 against the v9 header sysUptime > 158/159 deltas; then 161/162 duration fills a missing
@@ -42,8 +40,8 @@ function resolveTimes(rec: FlowRecord, s: RecordScratch, ctx: MessageContext): v
     } else if (ctx.sysUptimeMs !== null) {
       const up = ctx.sysUptimeMs;
       if (rec.start === null && s.startUptimeMs !== null)
-        rec.start = exportMs - uptimeAge(up, s.startUptimeMs);
-      if (rec.end === null && s.endUptimeMs !== null) rec.end = exportMs - uptimeAge(up, s.endUptimeMs);
+        rec.start = exportMs - uptimeAgeMs(up, s.startUptimeMs);
+      if (rec.end === null && s.endUptimeMs !== null) rec.end = exportMs - uptimeAgeMs(up, s.endUptimeMs);
     }
   }
   // RFC 7011 / IANA 158, 159: microseconds before the export time of the message.
@@ -67,18 +65,6 @@ function resolveTimes(rec: FlowRecord, s: RecordScratch, ctx: MessageContext): v
     } else if (rec.end === null && rec.start !== null && obs >= rec.start) rec.end = obs;
     else if (rec.start === null && rec.end !== null && obs <= rec.end) rec.start = obs;
   }
-}
-
-/**
- * How long before export (ms) a v9 FIRST/LAST_SWITCHED happened. Both are u32 ms uptimes that wrap
- * after 49.7 days: a switched time more than 2^31 ms "after" sysUptime was taken before the wrap
- * (nfdump and goflow2 treat it the same way). A slightly later one (exporter clock jitter) stays a
- * small negative age.
- */
-function uptimeAge(sysUptimeMs: number, switchedMs: number): number {
-  let age = sysUptimeMs - switchedMs;
-  if (age < -HALF_U32) age += U32;
-  return age;
 }
 
 /**

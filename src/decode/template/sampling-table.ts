@@ -13,6 +13,10 @@ export class SamplingTable {
     this.rates.set(samplerId, rate);
   }
 
+  has(samplerId: number | null): boolean {
+    return this.rates.has(samplerId);
+  }
+
   get size(): number {
     return this.rates.size;
   }

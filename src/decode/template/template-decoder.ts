@@ -206,7 +206,7 @@ export class TemplateDecoder implements TemplateSetHandler {
         'template_unknown',
         `template ${templateId} from ${describeDomain(exp, dom)} unknown: ${end - off} bytes of records skipped`,
       );
-      return 0;
+      return -1;
     }
     if (tpl.kind === 'options') return this.optionsRecords(buf, off, end, tpl, exp, dom, sink);
 
@@ -227,7 +227,7 @@ export class TemplateDecoder implements TemplateSetHandler {
       const rec = new FlowRecord();
       const next = compiled.read(buf, p, end, rec, scratch);
       if (next <= p) {
-        if (next < 0) this.recordDoesNotFit(buf, p, end, tpl, exp, dom, sink);
+        if (next < 0 && this.recordDoesNotFit(buf, p, end, tpl, exp, dom, sink)) return -1;
         break;
       }
       rec.flowsrcip = address;
@@ -261,23 +261,31 @@ export class TemplateDecoder implements TemplateSetHandler {
     while (end - p >= min) {
       const next = compiled.read(buf, p, end, new FlowRecord(), scratch);
       if (next <= p) {
-        if (next < 0) this.recordDoesNotFit(buf, p, end, tpl, exp, dom, sink);
+        if (next < 0 && this.recordDoesNotFit(buf, p, end, tpl, exp, dom, sink)) return -1;
         break;
       }
-      this.applyOptions(scratch, exp, dom);
+      this.applyOptions(scratch, exp, dom, sink);
       n++;
       p = next;
     }
     return n;
   }
 
-  private applyOptions(s: RecordScratch, exp: ExporterState, dom: DomainState): void {
+  private applyOptions(s: RecordScratch, exp: ExporterState, dom: DomainState, sink: DecodeSink): void {
     const rate = recordSamplingRate(s);
     if (rate !== null) {
       // Sampling by interface scope (v9 scope 2) is not modelled: such a rate applies exporter-wide.
       const id = s.samplerId ?? s.selectorId ?? null;
-      dom.sampling.set(id, rate);
-      exp.sampling.set(id, rate);
+      // Sampler ids are bounded like templates: one id per options record would otherwise let an
+      // exporter grow the table without end.
+      const max = this.settings.limits.maxTemplatesPerExporter;
+      if (!exp.learnSamplingRate(dom, id, rate, max)) {
+        sink.error(
+          exp.address,
+          'template_limit',
+          `sampler ${id} from ${describeDomain(exp, dom)} (rate ${rate}) not stored: sampler table full, already ${max} samplers (limits.maxTemplatesPerExporter)`,
+        );
+      }
     }
     if (s.activeTimeoutSec !== null) exp.activeTimeoutSec = s.activeTimeoutSec;
     if (s.inactiveTimeoutSec !== null) exp.inactiveTimeoutSec = s.inactiveTimeoutSec;
@@ -296,7 +304,7 @@ export class TemplateDecoder implements TemplateSetHandler {
   /**
    * Cold path: a record the compiled reader could not fit. Walks the template again to tell a
    * variable-length field over the limit (field_too_long) from a cut record (truncated); zero
-   * bytes are padding.
+   * bytes are padding. Returns false for padding, true when records were skipped (reported).
    */
   private recordDoesNotFit(
     buf: Buffer,
@@ -306,8 +314,8 @@ export class TemplateDecoder implements TemplateSetHandler {
     exp: ExporterState,
     dom: DomainState,
     sink: DecodeSink,
-  ): void {
-    if (allZero(buf, p, end)) return;
+  ): boolean {
+    if (allZero(buf, p, end)) return false;
     const limit = this.settings.limits.maxFieldLength;
     let q = p;
     for (const f of tpl.fields) {
@@ -328,7 +336,7 @@ export class TemplateDecoder implements TemplateSetHandler {
           'field_too_long',
           `template ${tpl.id} from ${describeDomain(exp, dom)}: variable-length field ${f.id} of ${l} bytes is over limits.maxFieldLength ${limit}: rest of set skipped`,
         );
-        return;
+        return true;
       }
       q += l;
     }
@@ -337,5 +345,6 @@ export class TemplateDecoder implements TemplateSetHandler {
       'truncated',
       `template ${tpl.id} from ${describeDomain(exp, dom)}: record cut short (${end - p} bytes left): rest of set skipped`,
     );
+    return true;
   }
 }

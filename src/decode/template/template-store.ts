@@ -6,6 +6,9 @@ import { SamplingTable } from './sampling-table.js';
 
 export type TemplateKind = 'data' | 'options';
 
+/** Expired templates are swept at most this often per exporter when its template limit is hit. */
+const SWEEP_INTERVAL_MS = 1000;
+
 /** A template as received, with its compiled reader. */
 export interface StoredTemplate {
   readonly id: number;
@@ -57,6 +60,8 @@ export class ExporterState {
   /** Every rate learnt in any of this exporter's domains (fallback for the others). */
   readonly sampling = new SamplingTable();
   templateCount = 0;
+  /** When expired templates were last swept (see TemplateStore.defineTemplate). */
+  sweptAtMs = Number.NEGATIVE_INFINITY;
   restarts = 0;
   lastSeenMs = 0;
   /** v9 36/37 (options data): the exporter's flow cache timeouts, seconds. */
@@ -64,6 +69,12 @@ export class ExporterState {
   inactiveTimeoutSec: number | null = null;
   /** 82/83 interfaceName/Description by ifIndex, from options data. */
   readonly interfaces = new Map<number, { name: string | null; description: string | null }>();
+  /**
+   * Appended to sequence stream names (`ipfix:0@2055`, `v9:1@tcp:c7`): streams are keyed like
+   * templates, so that exporting processes behind one address (keyByPort) or several TCP
+   * connections never mix their counters. Empty in the common case (`ipfix:0`).
+   */
+  readonly streamSuffix: string;
 
   constructor(
     readonly key: string,
@@ -72,7 +83,9 @@ export class ExporterState {
     readonly port: number | null,
     readonly connectionId: string | null,
     readonly settings: ExporterDecodeSettings,
-  ) {}
+  ) {
+    this.streamSuffix = connectionId !== null ? `@tcp:${connectionId}` : port !== null ? `@${port}` : '';
+  }
 
   domain(protocol: TemplateProtocol, id: number): DomainState {
     const k = protocol === 'netflow9' ? `v9:${id}` : `ipfix:${id}`;
@@ -87,6 +100,34 @@ export class ExporterState {
   removeTemplate(dom: DomainState, id: number): boolean {
     if (!dom.templates.delete(id)) return false;
     this.templateCount--;
+    return true;
+  }
+
+  /** Drops templates of every domain last refreshed before `cutoffMs`; returns how many. */
+  removeExpired(cutoffMs: number): number {
+    let n = 0;
+    for (const dom of this.domains.values()) {
+      for (const t of dom.templates.values()) {
+        if (t.refreshedAtMs < cutoffMs) {
+          dom.templates.delete(t.id);
+          n++;
+        }
+      }
+    }
+    this.templateCount -= n;
+    return n;
+  }
+
+  /**
+   * Stores a sampler's rate in the domain and exporter tables. False, and nothing changed, for a
+   * new sampler id once the exporter holds `max` of them: options data naming ever new ids must
+   * not grow memory without bound. Known ids are still updated.
+   */
+  learnSamplingRate(dom: DomainState, samplerId: number | null, rate: number, max: number): boolean {
+    // Every id of a domain table is in the exporter table too, so this bounds both.
+    if (!this.sampling.has(samplerId) && this.sampling.size >= max) return false;
+    dom.sampling.set(samplerId, rate);
+    this.sampling.set(samplerId, rate);
     return true;
   }
 
@@ -206,8 +247,16 @@ export class TemplateStore {
       old.refreshedAtMs = nowMs;
       return 'refreshed';
     }
-    if (old === undefined && exp.templateCount >= this.settings.limits.maxTemplatesPerExporter)
-      return 'limit';
+    const limits = this.settings.limits;
+    if (old === undefined && exp.templateCount >= limits.maxTemplatesPerExporter) {
+      // Expired templates only leave when data refers to them: sweep this exporter's before
+      // refusing, at most once a second so that a template flood costs no scan per template.
+      if (nowMs - exp.sweptAtMs >= SWEEP_INTERVAL_MS || nowMs < exp.sweptAtMs) {
+        exp.sweptAtMs = nowMs;
+        exp.removeExpired(nowMs - limits.templateTtlMs);
+      }
+      if (exp.templateCount >= limits.maxTemplatesPerExporter) return 'limit';
+    }
     const compiled = compileTemplate(fields, dom.protocol, this.settings);
     dom.templates.set(id, { id, kind, fields, scopeFieldCount, compiled, refreshedAtMs: nowMs });
     if (old === undefined) {
@@ -263,7 +312,10 @@ export interface TemplateSetHandler {
     receivedAtMs: number,
     sink: DecodeSink,
   ): void;
-  /** The records of one data set buf[off, end); returns how many data records were decoded. */
+  /**
+   * The records of one data set buf[off, end); returns how many data records it held, or -1 when
+   * that is unknown (template unknown, or the rest of the set skipped after a bad record).
+   */
   dataSet(
     buf: Buffer,
     off: number,
@@ -433,8 +485,8 @@ function restore(store: TemplateStore, value: unknown, nowMs: number): number {
         if (!Array.isArray(s) || (s[0] !== null && typeof s[0] !== 'number') || typeof s[1] !== 'number') {
           throw new BadState(`bad sampling entry for ${x.address}`);
         }
-        dom.sampling.set(s[0], s[1]);
-        exp.sampling.set(s[0], s[1]);
+        // Beyond the bound (a file written with a higher limit) further samplers are not loaded.
+        exp.learnSamplingRate(dom, s[0], s[1], limits.maxTemplatesPerExporter);
       }
       for (const t of arr(y, 'templates')) {
         if (!isObject(t) || (t.kind !== 'data' && t.kind !== 'options')) {

@@ -204,3 +204,63 @@ test('options data: exporter-wide sampling (no sampler id) and v9 timeouts 36/37
   assert.equal(st.activeTimeoutSec, 60);
   assert.equal(st.inactiveTimeoutSec, 15);
 });
+
+test('template limit: expired templates are swept before a new one is refused', () => {
+  const s = defaultDecoderSettings();
+  const dec = new TemplateDecoder({
+    ...s,
+    limits: { ...s.limits, maxTemplatesPerExporter: 3, templateTtlMs: 60_000 },
+  });
+  const at = (ms: number, seq: number, sets: Buffer[]) =>
+    datagramOf(v9(100_000 + ms, seq, sets), '10.4.4.4', T0 + ms);
+  feed(dec, [at(0, 1, [tpl(256), tpl(257)]), at(30_000, 2, [tpl(258)])]);
+  assert.equal(templateCount(dec), 3);
+  // 256 and 257 were last refreshed 61 s ago (TTL 60 s): they make room for 259 and 260.
+  const sink = feed(dec, [at(61_000, 3, [tpl(259), tpl(260), data(258, 3), data(260, 4)])]);
+  assert.deepEqual(sink.errors, []);
+  assert.deepEqual(
+    sink.records.map((r) => r.packets),
+    [3, 4],
+  );
+  assert.equal(templateCount(dec), 3);
+  // Nothing expired any more: the next new one is refused, 256 is gone.
+  const full = feed(dec, [at(62_000, 4, [tpl(261), data(256)])]);
+  assert.deepEqual(full.errorKinds(), ['template_limit', 'template_unknown']);
+  assert.equal(templateCount(dec), 3);
+});
+
+test('sampler table: bounded by limits.maxTemplatesPerExporter, known samplers still updated', () => {
+  const s = defaultDecoderSettings();
+  const dec = new TemplateDecoder({ ...s, limits: { ...s.limits, maxTemplatesPerExporter: 4 } });
+  // v9 options template 260: scope System(1) len 4; options 48 samplerId(1), 34 samplingInterval(4)
+  const optTpl = Buffer.from([1, 4, 0, 4, 0, 8, 0, 1, 0, 4, 0, 48, 0, 1, 0, 34, 0, 4, 0, 0]);
+  const sampler = (id: number, rate: number) => {
+    const b = Buffer.alloc(9);
+    b[4] = id;
+    b.writeUInt32BE(rate, 5);
+    return b;
+  };
+  const samplers = Buffer.concat(Array.from({ length: 6 }, (_, i) => sampler(i + 1, 100 * (i + 1))));
+  // data template 256: the simple fields + 48 samplerId
+  const dataTpl = set(0, templateRecord(256, [...SIMPLE_FIELDS, [48, 1]]));
+  const rec = (id: number) =>
+    Buffer.concat([simpleRecord('192.0.2.10', '198.51.100.20', 1), Buffer.from([id])]);
+  const sink = feed(dec, [datagramOf(v9(100_000, 1, [set(1, optTpl), set(260, samplers), dataTpl]))]);
+  assert.deepEqual(sink.errorKinds(), ['template_limit', 'template_limit']);
+  assert.match(
+    sink.errors[0].message,
+    /^sampler 5 from 192\.0\.2\.1 source id 1 \(rate 500\) not stored: sampler table full, already 4 samplers/,
+  );
+  const later = feed(dec, [
+    datagramOf(
+      v9(101_000, 2, [set(260, sampler(2, 250)), set(256, Buffer.concat([rec(1), rec(2), rec(4), rec(6)]))]),
+    ),
+  ]);
+  assert.deepEqual(later.errors, []);
+  assert.deepEqual(
+    later.records.map((r) => r.samplerate),
+    [100, 250, 400, null],
+  );
+  assert.equal(later.samplingUnknownCount, 1);
+  assert.equal(dec.saveState(T0).exporters[0].domains[0].sampling.length, 4);
+});
