@@ -106,7 +106,15 @@ function decodeMessage(
   const exportTime = buf.readUInt32BE(start + 4);
   const sequence = buf.readUInt32BE(start + 8);
   const domainId = buf.readUInt32BE(start + 12);
-  const dom = exp.domain('ipfix', domainId);
+  const dom = exp.domain('ipfix', domainId, h.store.settings.limits.maxTemplatesPerExporter);
+  if (dom === null) {
+    sink.error(
+      exp.address,
+      'template_limit',
+      `observation domain ${domainId} from ${exp.address} not tracked: the exporter already has ${exp.domains.size} (decode.maxtemplatesperexporter): datagram skipped`,
+    );
+    return;
+  }
   const restarted = ipfixRestarted(dom, exportTime, sequence);
   if (restarted) exp.restarted(dom);
   // A reordered older message must not pull the expected sequence back (it would hide a reset).

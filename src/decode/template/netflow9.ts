@@ -98,7 +98,15 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
   const received = d.receivedAtMs;
   exp.lastSeenMs = received;
 
-  const dom = exp.domain('netflow9', sourceId);
+  const dom = exp.domain('netflow9', sourceId, h.store.settings.limits.maxTemplatesPerExporter);
+  if (dom === null) {
+    sink.error(
+      exp.address,
+      'template_limit',
+      `source id ${sourceId} from ${exp.address} not tracked: the exporter already has ${exp.domains.size} (decode.maxtemplatesperexporter): datagram skipped`,
+    );
+    return;
+  }
   const restarted = netflow9Restarted(dom, sysUptime, unixSecs, sequence);
   if (restarted) exp.restarted(dom);
   dom.lastUptimeMs = sysUptime;

@@ -87,10 +87,17 @@ export class ExporterState {
     this.streamSuffix = connectionId !== null ? `@tcp:${connectionId}` : port !== null ? `@${port}` : '';
   }
 
-  domain(protocol: TemplateProtocol, id: number): DomainState {
+  /**
+   * The state of one observation domain / source id, created on first sight; null when the
+   * exporter already has `maxDomains` of them (a hostile exporter cycling through ids must not
+   * grow memory: the bound is the per-exporter template limit, as every useful domain holds at
+   * least one template).
+   */
+  domain(protocol: TemplateProtocol, id: number, maxDomains: number): DomainState | null {
     const k = protocol === 'netflow9' ? `v9:${id}` : `ipfix:${id}`;
     let dom = this.domains.get(k);
     if (dom === undefined) {
+      if (this.domains.size >= maxDomains) return null;
       dom = new DomainState(protocol, id, this.sampling);
       this.domains.set(k, dom);
     }
@@ -476,7 +483,8 @@ function restore(store: TemplateStore, value: unknown, nowMs: number): number {
       if (!isObject(y) || (y.protocol !== 'netflow9' && y.protocol !== 'ipfix')) {
         throw new BadState(`domain of ${x.address} without a protocol`);
       }
-      const dom = exp.domain(y.protocol, num(y, 'id'));
+      const dom = exp.domain(y.protocol, num(y, 'id'), limits.maxTemplatesPerExporter);
+      if (dom === null) continue;
       dom.systemInitTimeMs = numOrNull(y, 'systemInitTimeMs');
       dom.lastUptimeMs = numOrNull(y, 'lastUptimeMs');
       dom.lastSequence = numOrNull(y, 'lastSequence');

@@ -264,3 +264,24 @@ test('sampler table: bounded by limits.maxTemplatesPerExporter, known samplers s
   assert.equal(later.samplingUnknownCount, 1);
   assert.equal(dec.saveState(T0).exporters[0].domains[0].sampling.length, 4);
 });
+
+test('observation domains / source ids per exporter are bounded: a hostile exporter cycling ids', () => {
+  const s = defaultDecoderSettings();
+  const dec = new TemplateDecoder({ ...s, limits: { ...s.limits, maxTemplatesPerExporter: 4 } });
+  const sink = feed(
+    dec,
+    Array.from({ length: 50 }, (_, i) =>
+      datagramOf(v9Packet({ uptime: 100_000, secs: SECS + 100, seq: i, sourceId: 1000 + i }, [tpl(256)])),
+    ),
+  );
+  const limited = sink.errors.filter((e) => e.kind === 'template_limit');
+  assert.equal(limited.length, 46, 'every id beyond the 4th is refused');
+  assert.match(limited[0].message, /source id 1004 from 192\.0\.2\.1 not tracked/);
+  assert.equal(templateCount(dec), 4);
+  // A known source id keeps working.
+  const ok = feed(dec, [
+    datagramOf(v9Packet({ uptime: 101_000, secs: SECS + 101, seq: 60, sourceId: 1000 }, [data(256, 3)])),
+  ]);
+  assert.deepEqual(ok.errors, []);
+  assert.equal(ok.records[0].packets, 3);
+});
