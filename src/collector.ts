@@ -244,6 +244,17 @@ export async function startCollector(
         onNotAllowed: (src) => stats.notAllowed(src),
       }),
   );
+  // Every bound that protects memory, stated once at start (what is hit is counted in the stats).
+  const { extrafields: _mapped, ...decodeLimits } = config.decode;
+  logger.info(
+    {
+      decode: decodeLimits,
+      datagramQueue: config.flow.queue,
+      outputQueue: config.output.queue,
+      exporterAllowList: config.flow.allow.length > 0 ? config.flow.allow : 'any',
+    },
+    'limits in force',
+  );
   const listeners: BoundListener[] = [];
   try {
     for (const r of udp) {

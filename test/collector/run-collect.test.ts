@@ -26,6 +26,8 @@ test('flowgate collect: logs stats every statsinterval and stops cleanly on SIGT
       listeners: unknown[];
     };
     assert.equal(stats.queue.capacity, 1000);
+    const limits = lines.find((l) => l.msg === 'limits in force') as { decode: Record<string, number> };
+    assert.equal(limits.decode.maxexporters, config.decode.maxexporters, 'limits are stated at start');
     assert.equal(stats.listeners.length, 1);
     // One datagram from a v5 exporter: it gets its own stats line with its counters.
     const port = Number((stats.listeners[0] as { address: string }).address.split(':').pop());
