@@ -4,7 +4,13 @@ import type { RecordScratch } from './contract.js';
 import { applyDataLinkFrame } from './data-link-frame.js';
 import { type ExtraKind, extraValue, ntpToEpochMs, stringAt, uintAt } from './extra-fields.js';
 import { lengthFits, Op, type OpCode } from './field-semantics.js';
-import { firewallEventName, natEventName } from './firewall-events.js';
+import {
+  firewallEventName,
+  natEventName,
+  postNatIpv4At,
+  postNatIpv6At,
+  postNatPort,
+} from './firewall-events.js';
 import { forwardingStatusName } from './forwarding-status.js';
 
 /**
@@ -52,6 +58,9 @@ const HELPERS = {
   forwardingStatusName,
   firewallEventName,
   natEventName,
+  postNatIpv4At,
+  postNatIpv6At,
+  postNatPort,
   applyDataLinkFrame,
 };
 
@@ -147,17 +156,17 @@ function opStatement(op: OpCode, P: string, V: string, L: string): string {
     case Op.FRAGOFFSET:
       return `rec.fragmented = (${V} & 0x1fff) !== 0 || rec.fragmented === true;`;
     case Op.POSTNATSRC4:
-      return `rec.postnatsrcip = ipv4At(buf, ${P});`;
+      return `rec.postnatsrcip = postNatIpv4At(buf, ${P});`;
     case Op.POSTNATDST4:
-      return `rec.postnatdstip = ipv4At(buf, ${P});`;
+      return `rec.postnatdstip = postNatIpv4At(buf, ${P});`;
     case Op.POSTNATSRC6:
-      return `rec.postnatsrcip = ipv6At(buf, ${P});`;
+      return `rec.postnatsrcip = postNatIpv6At(buf, ${P});`;
     case Op.POSTNATDST6:
-      return `rec.postnatdstip = ipv6At(buf, ${P});`;
+      return `rec.postnatdstip = postNatIpv6At(buf, ${P});`;
     case Op.POSTNATSRCPORT:
-      return `rec.postnatsrcport = ${V};`;
+      return `rec.postnatsrcport = postNatPort(${V});`;
     case Op.POSTNATDSTPORT:
-      return `rec.postnatdstport = ${V};`;
+      return `rec.postnatdstport = postNatPort(${V});`;
     case Op.FWEVENT:
       return `rec.fwevent = firewallEventName(${V});`;
     case Op.NATEVENT:

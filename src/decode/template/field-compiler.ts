@@ -16,7 +16,13 @@ import {
   REVERSE_PEN,
   reverseOp,
 } from './field-semantics.js';
-import { firewallEventName, natEventName } from './firewall-events.js';
+import {
+  firewallEventName,
+  natEventName,
+  postNatIpv4At,
+  postNatIpv6At,
+  postNatPort,
+} from './firewall-events.js';
 import { forwardingStatusName } from './forwarding-status.js';
 
 /**
@@ -326,22 +332,22 @@ function applyOp(
       rec.fragmented = (uintAt(buf, p, len) & 0x1fff) !== 0 || rec.fragmented === true;
       return;
     case Op.POSTNATSRC4:
-      rec.postnatsrcip = ipv4At(buf, p);
+      rec.postnatsrcip = postNatIpv4At(buf, p);
       return;
     case Op.POSTNATDST4:
-      rec.postnatdstip = ipv4At(buf, p);
+      rec.postnatdstip = postNatIpv4At(buf, p);
       return;
     case Op.POSTNATSRC6:
-      rec.postnatsrcip = ipv6At(buf, p);
+      rec.postnatsrcip = postNatIpv6At(buf, p);
       return;
     case Op.POSTNATDST6:
-      rec.postnatdstip = ipv6At(buf, p);
+      rec.postnatdstip = postNatIpv6At(buf, p);
       return;
     case Op.POSTNATSRCPORT:
-      rec.postnatsrcport = uintAt(buf, p, len);
+      rec.postnatsrcport = postNatPort(uintAt(buf, p, len));
       return;
     case Op.POSTNATDSTPORT:
-      rec.postnatdstport = uintAt(buf, p, len);
+      rec.postnatdstport = postNatPort(uintAt(buf, p, len));
       return;
     case Op.FWEVENT:
       rec.fwevent = firewallEventName(uintAt(buf, p, len));

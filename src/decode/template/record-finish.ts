@@ -1,5 +1,6 @@
 import type { FlowRecord } from '../../record/flow-record.js';
 import { finalizeRecord } from '../../record/normalize.js';
+import { PROTO_ICMP, PROTO_ICMPV6 } from '../../record/protocols.js';
 import type { ExporterDecodeSettings } from '../settings.js';
 import type { DecodeSink } from '../sink.js';
 import { uptimeAgeMs } from '../uptime.js';
@@ -20,6 +21,14 @@ export function finishRecord(
 ): void {
   if (rec.start === null || rec.end === null) resolveTimes(rec, scratch, ctx);
   rec.samplerate = samplingRate(scratch, sampling, exporterSettings, ctx.exporter, sink);
+  // PAN-OS templates carry ICMP_TYPE 32 in every record, 0 for TCP/UDP flows (elastic/beats
+  // golden Netflow-9-Palo-Alto-PAN--OS-with-app--id: icmp_type_code_ipv4 0 on TCP): a type/code
+  // only means something for ICMP and ICMPv6.
+  const proto = rec.protocolint;
+  if (proto !== null && proto !== PROTO_ICMP && proto !== PROTO_ICMPV6) {
+    rec.icmptype = null;
+    rec.icmpcode = null;
+  }
   finalizeRecord(rec);
 }
 

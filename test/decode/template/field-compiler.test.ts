@@ -315,6 +315,27 @@ function suite(compile: Compile): void {
       assert.equal(v6.postnatdstip, '64:ff9b::c633:6401');
     });
 
+    it('all-zero post-NAT address/port (FortiOS: side not translated) is null, not 0.0.0.0 / 0', () => {
+      const { rec } = decode([
+        { id: 225, bytes: ip4('10.0.0.250') },
+        { id: 226, bytes: ip4('0.0.0.0') },
+        { id: 227, bytes: u(45380, 2) },
+        { id: 228, bytes: u(0, 2) },
+      ]);
+      assert.equal(rec.postnatsrcip, '10.0.0.250');
+      assert.equal(rec.postnatsrcport, 45380);
+      assert.equal(rec.postnatdstip, null);
+      assert.equal(rec.postnatdstport, null);
+      const v6 = decode([
+        { id: 281, bytes: Buffer.alloc(16) },
+        { id: 282, bytes: ip6('2001:0db8:0000:0000:0000:0000:0000:0001') },
+        { id: 40003, bytes: u(0, 2) },
+      ]).rec;
+      assert.equal(v6.postnatsrcip, null);
+      assert.equal(v6.postnatdstip, '2001:db8::1');
+      assert.equal(v6.postnatsrcport, null, 'ASA legacy 40003 port 0 too');
+    });
+
     it('natEvent 230 (IANA NAT Event Type registry)', () => {
       const names = [0, 1, 2, 3, 4, 5, 12, 16, 99].map(
         (v) => decode([{ id: 230, bytes: u(v, 1) }]).rec.natevent,
