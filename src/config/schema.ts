@@ -11,9 +11,12 @@ import type { FlowgateConfig } from './types.js';
 
 /**
  * Dotted paths of secret keys: accepted as FLOWGATE_<PATH>_FILE, masked by `config print`,
- * redacted from logs. Empty until the API token arrives.
+ * redacted from logs.
  */
-export const SECRET_KEYS: readonly string[] = [];
+export const SECRET_KEYS: readonly string[] = ['api.token'];
+
+/** Shorter bearer tokens are guessable; 16 characters is 96 bits of base64. */
+const MIN_TOKEN_LENGTH = 16;
 
 export function showValue(v: unknown): string {
   if (v === undefined) return 'nothing';
@@ -176,12 +179,23 @@ export const configSchema = z.strictObject(
       batchsize: positiveInt().default(1024),
       queue: positiveInt().default(100_000),
     }),
+    api: section({
+      enabled: bool().default(true),
+      // API port 8080 like goflow2's metrics listener; loopback so nothing is exposed by default.
+      listen: listenAddress.default('127.0.0.1:8080'),
+      token: z
+        .string(expected(`a token of at least ${MIN_TOKEN_LENGTH} characters`))
+        .min(MIN_TOKEN_LENGTH, expected(`a token of at least ${MIN_TOKEN_LENGTH} characters`))
+        .nullable()
+        .default(null),
+      allownotoken: bool().default(false),
+    }),
     log: section({
       level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
       format: oneOf(['json', 'pretty']).default('json'),
     }),
   },
-  expectedMapping('a mapping of sections (general, flow, decode, exporters, output, log)'),
+  expectedMapping('a mapping of sections (general, flow, decode, exporters, output, api, log)'),
 );
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

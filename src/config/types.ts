@@ -71,6 +71,16 @@ export interface FlowgateConfig {
     /** Bound on records waiting for a slow output; beyond it records are dropped and counted. */
     queue: number;
   };
+  api: {
+    /** Serve the HTTP API (health, stats, metrics, queries). */
+    enabled: boolean;
+    /** "host:port" / "[v6]:port" of the HTTP API; loopback by default. */
+    listen: string;
+    /** Bearer token required on every route but /healthz; null = none (a secret). */
+    token: string | null;
+    /** Allow a non-loopback listen address without a token (logged loudly). */
+    allownotoken: boolean;
+  };
   log: {
     level: LogLevel;
     /** json (default) or pretty (human-readable, for a terminal). */

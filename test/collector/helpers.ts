@@ -51,6 +51,7 @@ export function testConfig(over: {
     },
     exporters: [],
     output: { stdout: false, file: null, batchsize: 16, queue: 10_000, ...over.output },
+    api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },
   };
 }

@@ -1,0 +1,210 @@
+/**
+ * Prometheus metrics, derived at scrape time from one `collector.stats()` snapshot (no work on
+ * the decode path). Names are prefixed `flowgate_`; process metrics come from prom-client's
+ * default collectors.
+ *
+ * Counters never go down: each is advanced by the growth of the snapshot value since the last
+ * scrape (`MonotonicCounter`), so a value that would fall (it should not: the collector's counters
+ * only grow) leaves the counter where it was instead of breaking `rate()`.
+ *
+ * Label cardinality is bounded by the stats themselves: `exporter` takes at most
+ * decode.maxexporters values plus "other", `kind` the DecodeErrorKind list, `listen` the
+ * configured listeners. Allow-list refusals are a total only (their sources are not exporters).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { CollectorStats } from '../collector.js';
+import type { StoreHealth } from '../store/contract.js';
+
+export const METRIC_PREFIX = 'flowgate_';
+
+export interface MetricsSource {
+  stats(): CollectorStats;
+  store: { health(): StoreHealth } | null;
+}
+
+/** Advances a prom-client counter to follow a snapshot value, per label set, never backwards. */
+class MonotonicCounter<L extends string> {
+  private readonly seen = new Map<string, number>();
+  readonly counter: Counter<L>;
+
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
+    this.counter = new Counter({ name: METRIC_PREFIX + name, help, labelNames, registers: [registry] });
+  }
+
+  follow(value: number, labels: Partial<Record<L, string>> = {}): void {
+    const key = JSON.stringify(labels);
+    const prev = this.seen.get(key) ?? 0;
+    if (value > prev) {
+      this.counter.inc(labels, value - prev);
+      this.seen.set(key, value);
+    } else if (!this.seen.has(key)) {
+      // Exposes a zero sample at once, so a series exists before its first increment.
+      this.counter.inc(labels, 0);
+      this.seen.set(key, 0);
+    }
+  }
+}
+
+function gauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Gauge<L> {
+  return new Gauge({ name: METRIC_PREFIX + name, help, labelNames, registers: [registry] });
+}
+
+export class FlowgateMetrics {
+  readonly registry = new Registry();
+
+  private readonly c;
+  private readonly g;
+
+  constructor(private readonly source: MetricsSource) {
+    const r = this.registry;
+    const counter = <L extends string>(name: string, help: string, labels: readonly L[] = []) =>
+      new MonotonicCounter<L>(r, name, help, labels);
+    this.c = {
+      received: counter(
+        'received_datagrams_total',
+        'Datagrams (UDP) and messages (TCP) accepted by the allow-list',
+      ),
+      notAllowed: counter('not_allowed_datagrams_total', 'Datagrams refused by the exporter allow-list'),
+      decoded: counter('decoded_datagrams_total', 'Datagrams handed to the decoders'),
+      decodeFailures: counter('decode_failures_total', 'Datagrams on which a decoder failed unexpectedly'),
+      queueDrops: counter(
+        'queue_drops_total',
+        'Datagrams dropped because the receive-to-decode queue was full',
+      ),
+      outputWritten: counter('output_records_written_total', 'Records written by the output'),
+      outputDrops: counter(
+        'output_drops_total',
+        'Records dropped because the output queue was full or a write failed',
+      ),
+      downsampled: counter(
+        'downsampled_records_total',
+        'Records dropped by general.downsample (not an error)',
+      ),
+      tcpConnections: counter('tcp_connections_total', 'IPFIX-over-TCP connections accepted'),
+      tcpFraming: counter('tcp_framing_errors_total', 'IPFIX-over-TCP connections closed on a framing error'),
+      datagrams: counter('datagrams_total', 'Datagrams decoded, per exporter', ['exporter']),
+      bytes: counter('datagram_bytes_total', 'Datagram payload bytes decoded, per exporter', ['exporter']),
+      records: counter('records_total', 'Flow records decoded, per exporter', ['exporter']),
+      samplingUnknown: counter(
+        'sampling_unknown_records_total',
+        'Records whose sampling rate is unknown (counted as 1:1), per exporter',
+        ['exporter'],
+      ),
+      errors: counter('decode_errors_total', 'Decode problems, per exporter and kind', ['exporter', 'kind']),
+      seqMissing: counter(
+        'sequence_missing_total',
+        'Records/datagrams missing by sequence numbers (loss between exporter and collector), per exporter',
+        ['exporter'],
+      ),
+      seqResets: counter(
+        'sequence_resets_total',
+        'Sequence number resets (exporter restarts), per exporter',
+        ['exporter'],
+      ),
+      restarts: counter(
+        'exporter_restarts_total',
+        'NetFlow v9/IPFIX exporter restarts detected (templates dropped), per exporter',
+        ['exporter'],
+      ),
+      storeWritten: counter('store_records_written_total', 'Records written to the flow store'),
+    };
+    this.g = {
+      uptime: gauge(r, 'uptime_seconds', 'Seconds since the collector started'),
+      queueDepth: gauge(r, 'queue_depth', 'Datagrams waiting between receive and decode'),
+      queueCapacity: gauge(r, 'queue_capacity', 'Bound of the receive-to-decode queue (flow.queue)'),
+      queueHighWater: gauge(r, 'queue_high_water', 'Highest receive-to-decode queue depth seen'),
+      outputDepth: gauge(r, 'output_queue_depth', 'Records waiting for the output'),
+      tcpOpen: gauge(r, 'tcp_connections', 'IPFIX-over-TCP connections open'),
+      exporters: gauge(r, 'exporters', 'Exporters tracked'),
+      templates: gauge(r, 'templates', 'NetFlow v9/IPFIX templates held, per exporter', ['exporter']),
+      lastSeen: gauge(r, 'exporter_last_seen_seconds', 'Unix time of the last datagram, per exporter', [
+        'exporter',
+      ]),
+      recvBuffer: gauge(
+        r,
+        'listener_receive_buffer_bytes',
+        'UDP receive buffer granted by the kernel (usable bytes), per listener',
+        ['listen', 'transport'],
+      ),
+      recvBufferRequested: gauge(
+        r,
+        'listener_receive_buffer_requested_bytes',
+        'UDP receive buffer requested (flow.udpbuffer), per listener',
+        ['listen', 'transport'],
+      ),
+      storeReady: gauge(r, 'store_ready', '1 when the flow store accepts writes and queries'),
+      storeBytes: gauge(r, 'store_bytes', 'Bytes used by the flow store'),
+      storePartitions: gauge(r, 'store_partitions', 'Time partitions held by the flow store'),
+    };
+    collectDefaultMetrics({ register: r, prefix: METRIC_PREFIX });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition of the current state. */
+  async render(): Promise<string> {
+    this.update(this.source.stats(), this.source.store?.health() ?? null);
+    return this.registry.metrics();
+  }
+
+  private update(s: CollectorStats, store: StoreHealth | null): void {
+    const { c, g } = this;
+    c.received.follow(s.received);
+    c.notAllowed.follow(s.totals.notAllowed);
+    c.decoded.follow(s.decode.datagrams);
+    c.decodeFailures.follow(s.decode.failures);
+    c.queueDrops.follow(s.queue.drops);
+    c.outputWritten.follow(s.output.written);
+    c.outputDrops.follow(s.output.drops);
+    c.downsampled.follow(s.totals.downsampled);
+    c.tcpConnections.follow(s.tcp.connectionsTotal);
+    c.tcpFraming.follow(s.tcp.framingErrors);
+    g.uptime.set(s.uptimeSec);
+    g.queueDepth.set(s.queue.depth);
+    g.queueCapacity.set(s.queue.capacity);
+    g.queueHighWater.set(s.queue.highWater);
+    g.outputDepth.set(s.output.depth);
+    g.tcpOpen.set(s.tcp.connections);
+    g.exporters.set(s.totals.exporters);
+
+    g.templates.reset();
+    g.lastSeen.reset();
+    for (const e of s.exporters) {
+      const exporter = { exporter: e.address };
+      c.datagrams.follow(e.datagrams, exporter);
+      c.bytes.follow(e.bytes, exporter);
+      c.records.follow(e.records, exporter);
+      c.samplingUnknown.follow(e.samplingUnknown, exporter);
+      c.seqMissing.follow(e.sequence.missing, exporter);
+      c.seqResets.follow(e.sequence.resets, exporter);
+      for (const [kind, n] of Object.entries(e.errors)) c.errors.follow(n, { exporter: e.address, kind });
+      if (e.templateState !== null) {
+        g.templates.set(exporter, e.templateState.templates);
+        c.restarts.follow(e.templateState.restarts, exporter);
+      }
+      if (e.lastSeen !== null) g.lastSeen.set(exporter, Date.parse(e.lastSeen) / 1000);
+    }
+
+    g.recvBuffer.reset();
+    g.recvBufferRequested.reset();
+    for (const l of s.listeners) {
+      const labels = { listen: l.address, transport: l.transport };
+      if (l.recvBufferActual !== null) g.recvBuffer.set(labels, l.recvBufferActual);
+      if (l.recvBufferRequested !== null) g.recvBufferRequested.set(labels, l.recvBufferRequested);
+    }
+
+    if (store !== null) {
+      g.storeReady.set(store.ready ? 1 : 0);
+      g.storeBytes.set(store.bytes);
+      g.storePartitions.set(store.partitions);
+      c.storeWritten.follow(store.recordsWritten);
+    }
+  }
+}

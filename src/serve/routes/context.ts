@@ -1,0 +1,12 @@
+/** What the route groups need from the running process (all read-only snapshots). */
+import type { CollectorStats } from '../../collector.js';
+import type { TemplateExporterStats } from '../../decode/template/template-decoder.js';
+import type { StoreHealth } from '../../store/contract.js';
+import type { FlowgateMetrics } from '../metrics.js';
+
+export interface RouteContext {
+  collector: { stats(): CollectorStats };
+  templates: () => TemplateExporterStats[];
+  store: { health(): StoreHealth } | null;
+  metrics: FlowgateMetrics;
+}

@@ -1,0 +1,27 @@
+/** Starts the HTTP API as configured (`api` section); the one call `collect` needs. */
+import type { Logger } from 'pino';
+import type { Collector } from '../collector.js';
+import type { FlowgateConfig } from '../config/types.js';
+import type { FlowDecoder } from '../decode/flow-decoder.js';
+import type { StoreHealth } from '../store/contract.js';
+import { type ApiServer, startApiServer } from './api-server.js';
+
+/** The running API, or null when `api.enabled` is false. Rejects with a clear message. */
+export async function startApiFromConfig(
+  config: FlowgateConfig,
+  collector: Pick<Collector, 'stats'>,
+  decoder: FlowDecoder,
+  logger: Logger,
+  store: { health(): StoreHealth } | null = null,
+): Promise<ApiServer | null> {
+  if (!config.api.enabled) return null;
+  return startApiServer({
+    listen: config.api.listen,
+    token: config.api.token,
+    allowNoToken: config.api.allownotoken,
+    collector,
+    templates: () => decoder.templates.exporterStats(),
+    store,
+    logger,
+  });
+}
