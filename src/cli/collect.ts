@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import { type CollectorStats, startCollector } from '../collector.js';
+import { decoderSettingsFromConfig } from '../config/decoder-settings.js';
 import type { FlowgateConfig } from '../config/types.js';
+import { FlowDecoder } from '../decode/flow-decoder.js';
+import type { ApiServer } from '../serve/api-server.js';
+import { startApiFromConfig } from '../serve/start-from-config.js';
 
 /** The periodic stats line: totals and pipeline health; per-exporter detail stays in stats(). */
 export function statsLogFields(s: CollectorStats): Record<string, unknown> {
@@ -42,7 +46,17 @@ export function logStats(logger: Logger, s: CollectorStats, msg: string): void {
 
 /** `flowgate collect`: runs until SIGINT/SIGTERM, then stops gracefully (drain, flush, save templates). */
 export async function runCollect(config: FlowgateConfig, logger: Logger): Promise<void> {
-  const collector = await startCollector(config, logger);
+  // Created here rather than inside the collector so the API can show its template state.
+  const decoder = new FlowDecoder(decoderSettingsFromConfig(config));
+  const collector = await startCollector(config, logger, { decoder });
+  let api: ApiServer | null;
+  try {
+    api = await startApiFromConfig(config, collector, decoder, logger);
+  } catch (err) {
+    await collector.stop();
+    throw err;
+  }
+  if (api !== null) logger.info({ listen: api.address }, 'serving the HTTP API');
   const timer = setInterval(
     () => logStats(logger, collector.stats(), 'stats'),
     config.general.statsinterval * 1000,
@@ -58,7 +72,7 @@ export async function runCollect(config: FlowgateConfig, logger: Logger): Promis
       signalled = true;
       logger.info({ signal }, 'stopping: draining queue, flushing output, saving templates');
       clearInterval(timer);
-      collector.stop().then(
+      Promise.all([collector.stop(), api?.close()]).then(
         () => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

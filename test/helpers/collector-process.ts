@@ -48,7 +48,19 @@ export async function startCollectorProcess(
 ): Promise<FlowReceiver & { child: ChildProcess; log: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'collect', '--listen', `127.0.0.1:${port}`, ...extraArgs],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      // The HTTP API (127.0.0.1:8080 by default) is not what these tests look at, and a fixed port
+      // would collide between test files running in parallel.
+      '--set',
+      'api.enabled=false',
+      'collect',
+      '--listen',
+      `127.0.0.1:${port}`,
+      ...extraArgs,
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
   );
   const records: FlowJson[] = [];
