@@ -9,6 +9,7 @@ command -v pmacctd >/dev/null || need+=(pmacct)
 command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v dumpcap >/dev/null || need+=(wireshark-common)
 command -v curl >/dev/null || need+=(curl)
+command -v prometheus >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2
