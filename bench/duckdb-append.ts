@@ -1,0 +1,77 @@
+/**
+ * DuckDB store append throughput on one core: batches of decoded records (a NetFlow v5 corpus
+ * capture, replayed with shifted times and addresses so every row differs) written through
+ * DuckDbStore.write: partition routing, address integers, data chunks into the staging table, the
+ * move into the day's file with its per-minute rollup rows, and the commit (WAL) per batch.
+ *
+ *   node --import tsx bench/duckdb-append.ts [--seconds 5] [--batch 2000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCaptureFile } from '../src/capture/capture-reader.js';
+import { detectProtocol, FlowDecoder } from '../src/decode/flow-decoder.js';
+import { defaultDecoderSettings } from '../src/decode/settings.js';
+import { FlowRecord } from '../src/record/flow-record.js';
+import { DuckDbStore } from '../src/store/duckdb/duckdb-store.js';
+import { CollectingSink } from '../test/helpers/collecting-sink.js';
+import { corpusPath } from '../test/helpers/corpus.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const seconds = arg('seconds', 5);
+const batchSize = arg('batch', 2000);
+
+const sink = new CollectingSink();
+const decoder = new FlowDecoder(defaultDecoderSettings());
+for (const d of readCaptureFile(corpusPath('netflow5/akvorado_netflow_nfv5.pcap'))) {
+  if (detectProtocol(d.payload) !== null) decoder.decode(d, sink);
+}
+if (sink.records.length === 0) throw new Error('no records decoded');
+
+/** Pre-built batches (not timed): all within one UTC day, so one partition file is appended to. */
+const base = Date.UTC(2024, 0, 1, 1);
+const batches: FlowRecord[][] = [];
+for (let b = 0; b < 50; b++) {
+  const batch: FlowRecord[] = [];
+  for (let i = 0; i < batchSize; i++) {
+    const src = sink.records[(b * batchSize + i) % sink.records.length] as FlowRecord;
+    const r = Object.assign(new FlowRecord(), src);
+    r.end = base + b * 60_000 + i;
+    r.start = r.end - 1000;
+    r.srcip = `10.${b % 256}.${(i >> 8) & 255}.${i & 255}`;
+    batch.push(r);
+  }
+  batches.push(batch);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'flowgate-bench-duckdb-'));
+const store = new DuckDbStore({ dir });
+await store.open();
+try {
+  let written = 0;
+  let k = 0;
+  const warm = performance.now();
+  while (performance.now() - warm < 1000) await store.write(batches[k++ % batches.length] as FlowRecord[]);
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < seconds * 1000) {
+    const batch = batches[k++ % batches.length] as FlowRecord[];
+    await store.write(batch);
+    written += batch.length;
+    t = performance.now();
+  }
+  const perSec = written / ((t - t0) / 1000);
+  const h = store.health();
+  console.log(
+    `duckdb append: ${Math.round(perSec).toLocaleString('en-US')} records/s ` +
+      `(batches of ${batchSize}, ${written.toLocaleString('en-US')} records in ${((t - t0) / 1000).toFixed(1)} s, ` +
+      `${(h.bytes / h.recordsWritten).toFixed(1)} bytes/record on disk incl. WAL)`,
+  );
+} finally {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,457 @@
+/**
+ * The embedded flow store: DuckDB, one database FILE per time partition (a UTC day by default,
+ * `flows-2024-01-01.duckdb` under `dir`), all ATTACHed to one in-memory DuckDB instance.
+ *
+ * Why files and not one table per day in one file: DuckDB never shrinks a file after DELETE or DROP
+ * TABLE (../shared/docs/TOOLS.md), so retention by size could not free disk; a whole partition is
+ * DETACHed and its file unlinked. Every existing file is attached at open(); new ones when a record
+ * of their period arrives. A record goes to the partition of its flow time (end, else start, else
+ * timestamp), so a late record lands in its own older partition. Queries UNION ALL the partitions
+ * overlapping the range. Every operation goes through one queue: writes are serialised (callers
+ * batch) and a query never sees a half-appended batch.
+ *
+ * A batch is appended (data chunks) to an in-memory staging table, then moved into its partition
+ * together with its per-minute rollup rows in one transaction. Top-N, time series and exporters read
+ * the rollup when it gives the same answer (no filter, minute-aligned range and buckets, a rollup
+ * dimension), so dashboards over days do not scan raw rows.
+ */
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { FilterExpr } from '../../query/filter-ast.js';
+import type { FlowRecord } from '../../record/flow-record.js';
+import { type FlowRecordJson, toJsonObject } from '../../record/json.js';
+import { protocolKeyword } from '../../record/protocols.js';
+import type {
+  Dimension,
+  ExporterSummary,
+  FlowStore,
+  FlowsQuery,
+  Metric,
+  RetentionPolicy,
+  StoreHealth,
+  TimeRange,
+  TimeseriesPoint,
+  TimeseriesQuery,
+  TopQuery,
+  TopRow,
+} from '../contract.js';
+import { filterToSql, sqlString } from '../sql/filter-sql.js';
+import { appendRecords, flowTimeMs } from './append.js';
+import { rowToRecord } from './row-record.js';
+import {
+  createFlowsTableSql,
+  createRollupTableSql,
+  FLOWS_TABLE,
+  RECORD_COLUMNS,
+  ROLLUP_KEYS,
+  ROLLUP_TABLE,
+} from './schema.js';
+
+export interface DuckDbStoreOptions {
+  /** Data directory (created if missing). */
+  dir: string;
+  /** Partition width in seconds; default 86400 (one file per UTC day). */
+  partitionSec?: number;
+}
+
+interface Partition {
+  startMs: number;
+  alias: string;
+  file: string;
+}
+
+const FILE_RE = /^flows-(\d{4}-\d{2}-\d{2})(?:T(\d{2})(\d{2})(\d{2}))?\.duckdb$/;
+
+const STAGING = `memory.main.${FLOWS_TABLE}`;
+const ROLLUP_KEY_LIST = ROLLUP_KEYS.map((k) => `"${k}"`).join(', ');
+const ROLLUP_SUMS = 'sum(m_bits) AS m_bits, sum(m_packets) AS m_packets, sum(m_flows) AS m_flows';
+const ROLLUP_DIMENSIONS: ReadonlySet<string> = new Set(ROLLUP_KEYS);
+
+const RECORD_SELECT = RECORD_COLUMNS.map((c) => `"${c}"`).join(', ');
+
+/** Estimates (contract.ts Metric): samplerate null (or 0, never valid) counts as 1. */
+const BITS_EST = 'coalesce("bits", 0) * coalesce(nullif("samplerate", 0), 1) * "weight"';
+const PACKETS_EST = 'coalesce("packets", 0) * coalesce(nullif("samplerate", 0), 1) * "weight"';
+const SUMS = `sum(${BITS_EST}) AS m_bits, sum(${PACKETS_EST}) AS m_packets, sum("weight") AS m_flows`;
+
+const DIMENSION_COLUMN: Record<Dimension, string> = {
+  srcip: '"srcip"',
+  dstip: '"dstip"',
+  srcport: '"srcport"',
+  dstport: '"dstport"',
+  protocol: '"protocolint"',
+  srcas: '"srcas"',
+  dstas: '"dstas"',
+  srccountry: '"srccountry"',
+  dstcountry: '"dstcountry"',
+  exporter: '"flowsrcip"',
+  input: '"input"',
+  output: '"output"',
+  flowtype: '"flowtype"',
+};
+
+const METRIC_COLUMN: Record<Metric, string> = { bits: 'm_bits', packets: 'm_packets', flows: 'm_flows' };
+
+function finite(v: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what} must be a finite number`);
+  return v;
+}
+
+function count(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} must be a non-negative integer`);
+  return v;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : Number(v ?? 0);
+}
+
+function sumsOf(r: Record<string, unknown>): { bits: number; packets: number; flows: number } {
+  return { bits: num(r.m_bits), packets: num(r.m_packets), flows: num(r.m_flows) };
+}
+
+function keyOf(dimension: Dimension, v: unknown): string | number | null {
+  if (v === null || v === undefined) return null;
+  if (dimension === 'protocol') return protocolKeyword(num(v)) ?? num(v);
+  if (typeof v === 'bigint' || typeof v === 'number') return Number(v);
+  return String(v);
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+export class DuckDbStore implements FlowStore {
+  readonly name = 'duckdb';
+  private readonly dir: string;
+  private readonly partitionMs: number;
+  private instance: DuckDBInstance | null = null;
+  private conn: DuckDBConnection | null = null;
+  private readonly partitions = new Map<number, Partition>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastError: string | null = null;
+  private recordsWritten = 0;
+  /** Aggregate queries answered from the per-minute rollup (tests, diagnostics). */
+  rollupQueries = 0;
+
+  constructor(options: DuckDbStoreOptions) {
+    this.dir = options.dir;
+    const sec = options.partitionSec ?? 86400;
+    if (!Number.isInteger(sec) || sec <= 0) throw new RangeError('partitionSec must be a positive integer');
+    this.partitionMs = sec * 1000;
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    this.instance = await DuckDBInstance.create(':memory:');
+    this.conn = await this.instance.connect();
+    await this.conn.run(createFlowsTableSql('memory'));
+    for (const name of readdirSync(this.dir).sort()) {
+      const m = FILE_RE.exec(name);
+      if (m === null) continue;
+      const startMs = Date.parse(`${m[1]}T${m[2] ?? '00'}:${m[3] ?? '00'}:${m[4] ?? '00'}Z`);
+      if (Number.isFinite(startMs)) await this.attach(startMs);
+    }
+  }
+
+  write(batch: readonly FlowRecord[]): Promise<void> {
+    return this.exclusive(async () => {
+      try {
+        const groups = new Map<number, FlowRecord[]>();
+        for (const r of batch) {
+          const start = this.partitionStart(flowTimeMs(r));
+          let g = groups.get(start);
+          if (g === undefined) {
+            g = [];
+            groups.set(start, g);
+          }
+          g.push(r);
+        }
+        const conn = this.connection();
+        for (const [start, records] of groups) {
+          const p = this.partitions.get(start) ?? (await this.attach(start));
+          // Staged in memory, then moved with its rollup rows in one transaction on the partition:
+          // the raw rows and the per-minute sums can never disagree.
+          await conn.run(`DELETE FROM ${STAGING}`);
+          const appender = await conn.createAppender(FLOWS_TABLE, 'main', 'memory');
+          try {
+            appendRecords(appender, records);
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+          await conn.run('BEGIN TRANSACTION');
+          try {
+            await conn.run(`INSERT INTO ${p.alias}.${FLOWS_TABLE} SELECT * FROM ${STAGING}`);
+            await conn.run(
+              `INSERT INTO ${p.alias}.${ROLLUP_TABLE} SELECT floor(ts / 60000) * 60000 AS bucket, ${ROLLUP_KEY_LIST},
+                 ${SUMS}, count(*) AS records, min(ts) AS first_ms, max(ts) AS last_ms
+               FROM ${STAGING} GROUP BY ALL`,
+            );
+            await conn.run('COMMIT');
+          } catch (err) {
+            await conn.run('ROLLBACK');
+            throw err;
+          }
+        }
+        this.recordsWritten += batch.length;
+        this.lastError = null;
+      } catch (err) {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        throw err;
+      }
+    });
+  }
+
+  async flows(q: FlowsQuery): Promise<FlowRecordJson[]> {
+    const limit = count(q.limit, 'limit');
+    return this.exclusive(async () => {
+      const src = this.source(q.range, q.filter);
+      if (src === null || limit === 0) return [];
+      const rows = await this.rows(`SELECT ${RECORD_SELECT} FROM ${src} ORDER BY ts DESC LIMIT ${limit}`);
+      return rows.map((r) => toJsonObject(rowToRecord(r)));
+    });
+  }
+
+  async top(q: TopQuery): Promise<TopRow[]> {
+    const limit = count(q.limit, 'limit');
+    const key = DIMENSION_COLUMN[q.dimension];
+    const metric = METRIC_COLUMN[q.metric];
+    if (key === undefined || metric === undefined) throw new RangeError('unknown dimension or metric');
+    return this.exclusive(async () => {
+      const v = this.view(q.range, q.filter, key, 60);
+      if (v === null) return [];
+      const rows = await this.rows(
+        `SELECT ${key} AS k, ${v.sums} FROM ${v.src} GROUP BY k ORDER BY ${metric} DESC, k ASC NULLS LAST LIMIT ${limit}`,
+      );
+      return rows.map((r) => ({ key: keyOf(q.dimension, r.k), ...sumsOf(r) }));
+    });
+  }
+
+  async timeseries(q: TimeseriesQuery): Promise<TimeseriesPoint[]> {
+    const limit = count(q.limit, 'limit');
+    const width = finite(q.bucketSec, 'bucketSec') * 1000;
+    if (width <= 0 || !Number.isInteger(width)) throw new RangeError('bucketSec must be positive');
+    const metric = METRIC_COLUMN[q.metric];
+    if (metric === undefined) throw new RangeError('unknown metric');
+    const dimension = q.groupBy;
+    const key = dimension === null ? null : DIMENSION_COLUMN[dimension];
+    if (key === undefined) throw new RangeError('unknown dimension');
+    return this.exclusive(async () => {
+      const v = this.view(q.range, q.filter, key, q.bucketSec);
+      if (v === null) return [];
+      const bucket = `(floor(${v.time} / ${width}) * ${width})`;
+      if (dimension === null || key === null) {
+        const rows = await this.rows(`SELECT ${bucket} AS b, ${v.sums} FROM ${v.src} GROUP BY b ORDER BY b`);
+        return rows.map((r) => ({ bucketMs: num(r.b), key: null, ...sumsOf(r) }));
+      }
+      const rows = await this.rows(
+        `WITH s AS (SELECT ${v.time}, ${key} AS k, ${v.measures} FROM ${v.src}),
+         t AS (SELECT k, ${v.sums} FROM s GROUP BY k ORDER BY ${metric} DESC, k ASC NULLS LAST LIMIT ${limit})
+         SELECT ${bucket} AS b, s.k AS k, ${v.sums} FROM s SEMI JOIN t ON s.k IS NOT DISTINCT FROM t.k
+         GROUP BY b, s.k ORDER BY b, k ASC NULLS LAST`,
+      );
+      return rows.map((r) => ({ bucketMs: num(r.b), key: keyOf(dimension, r.k), ...sumsOf(r) }));
+    });
+  }
+
+  exporters(range: TimeRange): Promise<ExporterSummary[]> {
+    return this.exclusive(async () => {
+      const v = this.view(range, null, '"flowsrcip"', 60);
+      if (v === null) return [];
+      const rollup = v.time === 'bucket';
+      const rows = await this.rows(
+        `SELECT flowsrcip, max(flowsrcname) AS fname, flowtype, ${rollup ? 'sum(records)' : 'count(*)'} AS records,
+           ${v.sums}, min(${rollup ? 'first_ms' : 'ts'}) AS first_ms, max(${rollup ? 'last_ms' : 'ts'}) AS last_ms
+         FROM ${v.src} GROUP BY flowsrcip, flowtype ORDER BY flowsrcip, flowtype`,
+      );
+      return rows.map((r) => ({
+        exporter: String(r.flowsrcip ?? ''),
+        name: r.fname === null || r.fname === undefined ? null : String(r.fname),
+        flowtype: String(r.flowtype),
+        records: num(r.records),
+        bits: num(r.m_bits),
+        packets: num(r.m_packets),
+        firstMs: num(r.first_ms),
+        lastMs: num(r.last_ms),
+      }));
+    });
+  }
+
+  applyRetention(policy: RetentionPolicy, nowMs: number): Promise<number> {
+    return this.exclusive(async () => {
+      let dropped = 0;
+      const ordered = [...this.partitions.values()].sort((a, b) => a.startMs - b.startMs);
+      const kept: Partition[] = [];
+      for (const p of ordered) {
+        if (policy.maxAgeMs !== null) {
+          const rows = await this.rows(`SELECT max(ts) AS newest FROM ${p.alias}.${FLOWS_TABLE}`);
+          const newest = rows[0]?.newest;
+          // An empty partition is as old as its period's end.
+          const newestMs =
+            newest === null || newest === undefined ? p.startMs + this.partitionMs : num(newest);
+          if (newestMs < nowMs - policy.maxAgeMs) {
+            await this.drop(p);
+            dropped++;
+            continue;
+          }
+        }
+        kept.push(p);
+      }
+      if (policy.maxBytes !== null) {
+        let total = kept.reduce((sum, p) => sum + this.partitionBytes(p), 0);
+        for (const p of kept) {
+          if (total <= policy.maxBytes) break;
+          total -= this.partitionBytes(p);
+          await this.drop(p);
+          dropped++;
+        }
+      }
+      return dropped;
+    });
+  }
+
+  health(): StoreHealth {
+    let bytes = 0;
+    for (const p of this.partitions.values()) bytes += this.partitionBytes(p);
+    return {
+      ready: this.conn !== null,
+      lastError: this.lastError,
+      recordsWritten: this.recordsWritten,
+      partitions: this.partitions.size,
+      bytes,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.exclusive(async () => {
+      const conn = this.conn;
+      if (conn === null) return;
+      // Fold each WAL into its file so a reopen (or a copy of the directory) needs nothing else.
+      for (const p of this.partitions.values()) await conn.run(`CHECKPOINT ${p.alias}`);
+      conn.closeSync();
+      this.instance?.closeSync();
+      this.conn = null;
+      this.instance = null;
+      this.partitions.clear();
+    });
+  }
+
+  /** Paths of the partition files currently attached (tests, diagnostics). */
+  partitionFiles(): string[] {
+    return [...this.partitions.values()].sort((a, b) => a.startMs - b.startMs).map((p) => p.file);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private connection(): DuckDBConnection {
+    if (this.conn === null) throw new Error('DuckDB store is not open');
+    return this.conn;
+  }
+
+  private async rows(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection().runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  private partitionStart(ms: number): number {
+    return Math.floor(ms / this.partitionMs) * this.partitionMs;
+  }
+
+  private fileName(startMs: number): string {
+    const iso = new Date(startMs).toISOString();
+    const day = iso.slice(0, 10);
+    if (this.partitionMs % 86_400_000 === 0) return `flows-${day}.duckdb`;
+    return `flows-${day}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.duckdb`;
+  }
+
+  private async attach(startMs: number): Promise<Partition> {
+    const p: Partition = {
+      startMs,
+      // From a number: a safe SQL identifier ("-" for pre-1970 times would not be).
+      alias: `p_${startMs < 0 ? `m${-startMs}` : startMs}`,
+      file: join(this.dir, this.fileName(startMs)),
+    };
+    const conn = this.connection();
+    await conn.run(`ATTACH ${sqlString(p.file)} AS ${p.alias}`);
+    await conn.run(createFlowsTableSql(p.alias));
+    await conn.run(createRollupTableSql(p.alias));
+    this.partitions.set(startMs, p);
+    return p;
+  }
+
+  private async drop(p: Partition): Promise<void> {
+    await this.connection().run(`DETACH ${p.alias}`);
+    this.partitions.delete(p.startMs);
+    for (const path of [p.file, `${p.file}.wal`]) {
+      try {
+        unlinkSync(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+
+  private partitionBytes(p: Partition): number {
+    return fileSize(p.file) + fileSize(`${p.file}.wal`);
+  }
+
+  /**
+   * Where an aggregate reads from: the per-minute rollup when it gives the same answer (no filter,
+   * minute-aligned range and buckets, a rollup key as dimension), else the raw rows.
+   */
+  private view(
+    range: TimeRange,
+    filter: FilterExpr | null,
+    keyColumn: string | null,
+    bucketSec: number,
+  ): { src: string; sums: string; time: string; measures: string } | null {
+    const rollup =
+      (filter === null || filter.kind === 'any') &&
+      range.fromMs % 60_000 === 0 &&
+      range.toMs % 60_000 === 0 &&
+      bucketSec % 60 === 0 &&
+      (keyColumn === null || ROLLUP_DIMENSIONS.has(keyColumn.replaceAll('"', '')));
+    if (rollup) {
+      const src = this.source(range, null, ROLLUP_TABLE, 'bucket');
+      if (src !== null) this.rollupQueries++;
+      return src === null
+        ? null
+        : { src, sums: ROLLUP_SUMS, time: 'bucket', measures: 'm_bits, m_packets, m_flows' };
+    }
+    const src = this.source(range, filter, FLOWS_TABLE, 'ts');
+    return src === null
+      ? null
+      : { src, sums: SUMS, time: 'ts', measures: 'bits, packets, samplerate, weight' };
+  }
+
+  /** The filtered rows of the partitions overlapping `range`, as a parenthesised subquery; null if none. */
+  private source(
+    range: TimeRange,
+    filter: FilterExpr | null,
+    table = FLOWS_TABLE,
+    time = 'ts',
+  ): string | null {
+    const from = finite(range.fromMs, 'range.fromMs');
+    const to = finite(range.toMs, 'range.toMs');
+    const where = filterToSql(filter);
+    const parts: string[] = [];
+    for (const p of [...this.partitions.values()].sort((a, b) => a.startMs - b.startMs)) {
+      if (p.startMs >= to || p.startMs + this.partitionMs <= from) continue;
+      parts.push(
+        `SELECT * FROM ${p.alias}.${table} WHERE ${time} >= ${from} AND ${time} < ${to} AND ${where}`,
+      );
+    }
+    if (parts.length === 0) return null;
+    return `(${parts.join(' UNION ALL ')})`;
+  }
+}

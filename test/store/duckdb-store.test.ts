@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { readCaptureFile } from '../../src/capture/capture-reader.js';
+import { detectProtocol, FlowDecoder } from '../../src/decode/flow-decoder.js';
+import { defaultDecoderSettings } from '../../src/decode/settings.js';
+import { FlowRecord } from '../../src/record/flow-record.js';
+import { toJsonObject } from '../../src/record/json.js';
+import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { CollectingSink } from '../helpers/collecting-sink.js';
+import { corpusPath } from '../helpers/corpus.js';
+import { conformanceRecords, DAY0, runStoreConformance } from './store-conformance.js';
+
+runStoreConformance('duckdb', (dir) => new DuckDbStore({ dir }));
+
+const DAY = 86_400_000;
+
+function tmp(label: string): string {
+  return mkdtempSync(join(tmpdir(), `flowgate-duckdb-${label}-`));
+}
+
+async function withStore(
+  label: string,
+  options: { partitionSec?: number },
+  fn: (store: DuckDbStore, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = tmp(label);
+  const store = new DuckDbStore({ dir, ...options });
+  await store.open();
+  try {
+    await fn(store, dir);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('DuckDB store specifics', () => {
+  test('one file per UTC day; retention unlinks the files and health counts their bytes', async () => {
+    await withStore('files', {}, async (store, dir) => {
+      for (const b of conformanceRecords().batches) await store.write(b);
+      assert.deepEqual(
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.duckdb'))
+          .sort(),
+        ['flows-2024-03-01.duckdb', 'flows-2024-03-02.duckdb', 'flows-2024-03-03.duckdb'],
+      );
+      const sizes = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+      assert.equal(store.health().bytes, sizes);
+      const dropped = await store.applyRetention({ maxAgeMs: 1.9 * DAY, maxBytes: null }, DAY0 + 4 * DAY);
+      assert.equal(dropped, 2);
+      assert.ok(!existsSync(join(dir, 'flows-2024-03-01.duckdb')));
+      assert.ok(!existsSync(join(dir, 'flows-2024-03-01.duckdb.wal')));
+      assert.ok(!existsSync(join(dir, 'flows-2024-03-02.duckdb')));
+      assert.deepEqual(store.partitionFiles(), [join(dir, 'flows-2024-03-03.duckdb')]);
+      assert.equal(
+        store.health().bytes,
+        readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0),
+      );
+      // A late record for a dropped day recreates its partition.
+      const late = new FlowRecord();
+      late.end = DAY0 + 1000;
+      late.flowsrcip = '192.0.2.9';
+      await store.write([late]);
+      assert.ok(existsSync(join(dir, 'flows-2024-03-01.duckdb')));
+    });
+  });
+
+  test('the per-minute rollup answers exactly as the raw rows do', async () => {
+    await withStore('rollup', {}, async (store) => {
+      for (const b of conformanceRecords().batches) await store.write(b);
+      const range = { fromMs: DAY0, toMs: DAY0 + 3 * DAY };
+      // Matches every record but is not the empty filter: forces the raw rows.
+      const everything = { kind: 'not', expr: { kind: 'not', expr: { kind: 'any' } } } as const;
+      const dims = [
+        'protocol',
+        'srcas',
+        'dstas',
+        'srccountry',
+        'dstcountry',
+        'exporter',
+        'input',
+        'output',
+        'flowtype',
+      ] as const;
+      for (const dimension of dims) {
+        for (const metric of ['bits', 'packets', 'flows'] as const) {
+          const before = store.rollupQueries;
+          const fast = await store.top({ range, filter: null, dimension, metric, limit: 100 });
+          assert.equal(store.rollupQueries, before + 1, `${dimension} read from the rollup`);
+          const raw = await store.top({ range, filter: everything, dimension, metric, limit: 100 });
+          assert.equal(store.rollupQueries, before + 1, `${dimension} with a filter read the raw rows`);
+          assert.ok(fast.length >= 1);
+          assert.deepEqual(fast, raw, `${dimension} by ${metric}`);
+        }
+      }
+      for (const groupBy of [null, 'protocol', 'exporter'] as const) {
+        const q = { range, bucketSec: 600, groupBy, metric: 'bits' as const, limit: 3 };
+        const fast = await store.timeseries({ ...q, filter: null });
+        assert.deepEqual(fast, await store.timeseries({ ...q, filter: everything }));
+      }
+      const before = store.rollupQueries;
+      const exporters = await store.exporters(range);
+      assert.equal(store.rollupQueries, before + 1);
+      assert.equal(
+        exporters.reduce((s, e) => s + e.records, 0),
+        conformanceRecords().all.length,
+      );
+      // Not minute-aligned: raw rows.
+      await store.top({
+        range: { fromMs: DAY0 + 1, toMs: DAY0 + DAY },
+        filter: null,
+        dimension: 'srcas',
+        metric: 'bits',
+        limit: 5,
+      });
+      assert.equal(store.rollupQueries, before + 1);
+    });
+  });
+
+  test('hourly partitions with partitionSec 3600', async () => {
+    await withStore('hourly', { partitionSec: 3600 }, async (store, dir) => {
+      const rs = [0, 1, 1, 25].map((h) => {
+        const r = new FlowRecord();
+        r.end = DAY0 + h * 3_600_000 + 59_000;
+        r.flowsrcip = '192.0.2.1';
+        r.bits = 8000;
+        return r;
+      });
+      await store.write(rs);
+      assert.deepEqual(
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.duckdb'))
+          .sort(),
+        [
+          'flows-2024-03-01T000000.duckdb',
+          'flows-2024-03-01T010000.duckdb',
+          'flows-2024-03-02T010000.duckdb',
+        ],
+      );
+      const got = await store.flows({
+        range: { fromMs: DAY0 + 3_600_000, toMs: DAY0 + 2 * DAY },
+        filter: null,
+        limit: 10,
+      });
+      assert.deepEqual(
+        got.map((j) => j.end),
+        [DAY0 + 25 * 3_600_000 + 59_000, DAY0 + 3_600_000 + 59_000, DAY0 + 3_600_000 + 59_000],
+      );
+    });
+  });
+
+  test('an unparsable address is kept as text and matches no CIDR', async () => {
+    await withStore('badaddr', {}, async (store) => {
+      const r = new FlowRecord();
+      r.end = DAY0 + 5;
+      r.srcip = 'not-an-ip';
+      r.flowsrcip = '192.0.2.1';
+      await store.write([r]);
+      const range = { fromMs: DAY0, toMs: DAY0 + DAY };
+      assert.equal((await store.flows({ range, filter: null, limit: 5 }))[0]?.srcip, 'not-an-ip');
+      const v4all = { kind: 'cidr', field: 'srcip', network: '0.0.0.0', prefix: 0, family: 4 } as const;
+      assert.deepEqual(await store.flows({ range, filter: v4all, limit: 5 }), []);
+    });
+  });
+
+  test('a write after close fails and is reported in health', async () => {
+    const dir = tmp('closed');
+    const store = new DuckDbStore({ dir });
+    await store.open();
+    await store.close();
+    const r = new FlowRecord();
+    r.end = DAY0;
+    await assert.rejects(store.write([r]), /not open/);
+    assert.match(store.health().lastError ?? '', /not open/);
+    assert.equal(store.health().ready, false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('records decoded from akvorado_netflow_nfv5.pcap come back identical, with exact top talkers', async () => {
+    const decoder = new FlowDecoder(defaultDecoderSettings());
+    const sink = new CollectingSink();
+    for (const d of readCaptureFile(corpusPath('netflow5/akvorado_netflow_nfv5.pcap'))) {
+      if (detectProtocol(d.payload) !== null) decoder.decode(d, sink);
+    }
+    const records = sink.records;
+    assert.ok(records.length > 20, `${records.length} records`);
+    await withStore('corpus', {}, async (store) => {
+      await store.write(records);
+      const times = records.map((r) => r.end ?? r.start ?? r.timestamp * 1000);
+      const range = { fromMs: Math.min(...times), toMs: Math.max(...times) + 1 };
+      const got = await store.flows({ range, filter: null, limit: 100_000 });
+      const canon = (js: unknown[]) => js.map((j) => JSON.stringify(j)).sort();
+      assert.deepEqual(canon(got), canon(records.map((r) => JSON.parse(JSON.stringify(toJsonObject(r))))));
+      const bySrc = new Map<string | null, number>();
+      for (const r of records) {
+        bySrc.set(r.srcip, (bySrc.get(r.srcip) ?? 0) + (r.bits ?? 0) * (r.samplerate ?? 1) * r.weight);
+      }
+      const want = [...bySrc.entries()].sort((a, b) => b[1] - a[1]);
+      const top = await store.top({ range, filter: null, dimension: 'srcip', metric: 'bits', limit: 3 });
+      assert.deepEqual(
+        top.map((t) => t.bits),
+        want.slice(0, 3).map(([, v]) => v),
+      );
+      assert.equal(top[0]?.key, want[0]?.[0]);
+      const [e] = await store.exporters(range);
+      assert.equal(e?.exporter, records[0]?.flowsrcip);
+      assert.equal(e?.records, records.length);
+    });
+  });
+});
