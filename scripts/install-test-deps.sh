@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond npm: real exporters and an independent decoder from Debian.
+# Installs what the tests need beyond npm: real exporters, an independent decoder and a browser
+# (dashboard tests) from Debian.
 # Idempotent: skips apt when every tool is already there.
 set -euo pipefail
 need=()
@@ -10,6 +11,7 @@ command -v tcpdump >/dev/null || need+=(tcpdump)
 command -v dumpcap >/dev/null || need+=(wireshark-common)
 command -v curl >/dev/null || need+=(curl)
 command -v prometheus >/dev/null || need+=(prometheus)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

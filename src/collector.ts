@@ -3,12 +3,15 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { decoderSettingsFromConfig } from './config/decoder-settings.js';
+import { storeDir } from './config/store-dir.js';
 import type { FlowgateConfig } from './config/types.js';
 import type { Datagram } from './decode/datagram.js';
 import { FlowDecoder } from './decode/flow-decoder.js';
 import type { TemplateExporterStats } from './decode/template/template-decoder.js';
+import { FanoutOutput, type FanoutTarget } from './deliver/fanout-output.js';
 import { JsonlWriter } from './deliver/jsonl-writer.js';
 import type { RecordOutput } from './deliver/output.js';
+import { StoreOutput } from './deliver/store-output.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
 import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
@@ -18,6 +21,8 @@ import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/ud
 import { normalizeExporterAddress } from './record/address.js';
 import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
 import { ExporterStats, type ExporterStatsSnapshot, type TemplateState } from './stats/exporter-stats.js';
+import type { FlowStore, RetentionPolicy, StoreHealth } from './store/contract.js';
+import { DuckDbStore } from './store/duckdb/duckdb-store.js';
 
 /**
  * Decode runs in slices on the event loop, between receive callbacks: at most this many
@@ -37,6 +42,18 @@ export interface CollectorOptions {
   output?: RecordOutput;
   /** Decoder (default: `new FlowDecoder(settings from config)`). */
   decoder?: FlowDecoder;
+  /**
+   * The flow store used when `store.enabled` (default: a DuckDbStore at storeDir(config)). Not yet
+   * opened: the collector opens it at start and closes it at stop.
+   */
+  store?: FlowStore;
+}
+
+/** The store as /stats shows it: its health plus the queue in front of it. */
+export interface CollectorStoreStats extends StoreHealth {
+  name: string;
+  queueDepth: number;
+  drops: number;
 }
 
 export interface CollectorStats extends ExporterStatsSnapshot {
@@ -49,11 +66,17 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   output: { name: string; depth: number; written: number; drops: number };
   tcp: { connections: number; connectionsTotal: number; framingErrors: number };
   templateDb: { path: string | null; loaded: number; lastSaveError: string | null };
+  /** null when `store.enabled` is false. */
+  store: CollectorStoreStats | null;
 }
 
 export interface Collector {
   /** Bound addresses in `flow.listen` then `flow.tcplisten` order (port 0 resolved). */
   readonly listeners: readonly BoundListener[];
+  /** The open flow store (queries), or null when `store.enabled` is false. */
+  readonly store: FlowStore | null;
+  /** The store's health as the collector sees it (for /readyz), or null without a store. */
+  readonly storeHealth: { health(): StoreHealth } | null;
   stats(): CollectorStats;
   /** Decodes everything queued and hands it to the output (tests and shutdown). */
   flush(): Promise<void>;
@@ -90,6 +113,44 @@ function withTemplateState(
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Opens the configured store; a locked or unreadable store is an error naming its directory. */
+async function openStore(config: FlowgateConfig, injected: FlowStore | undefined): Promise<FlowStore> {
+  const dir = storeDir(config);
+  const store = injected ?? new DuckDbStore({ dir });
+  try {
+    await store.open();
+  } catch (err) {
+    throw new Error(
+      `flow store at ${dir} cannot be opened (another flowgate using it? a damaged file?): ${message(err)}`,
+    );
+  }
+  return store;
+}
+
+function retentionPolicy(config: FlowgateConfig): RetentionPolicy | null {
+  const { retentiondays, maxbytes } = config.store;
+  if (retentiondays === null && maxbytes === null) return null;
+  return { maxAgeMs: retentiondays === null ? null : retentiondays * 86_400_000, maxBytes: maxbytes };
+}
+
+/**
+ * The JSON-lines (or injected) output as it was before the store: with a fan-out, its lane's
+ * queue and drops are added to the batcher's.
+ */
+function outputStats(
+  name: string,
+  batcher: RecordBatcher,
+  lane: { depth: number; written: number; drops: number } | null,
+): CollectorStats['output'] {
+  if (lane === null) return { name, depth: batcher.depth, written: batcher.written, drops: batcher.drops };
+  return {
+    name,
+    depth: batcher.depth + lane.depth,
+    written: lane.written,
+    drops: batcher.drops + lane.drops,
+  };
 }
 
 /**
@@ -135,13 +196,51 @@ export async function startCollector(
     }
   };
 
-  // ---- output side ----
-  let output = options.output;
-  if (output === undefined) {
+  // ---- output side: JSON lines (when asked for) and the store, each with its own bound ----
+  const store = config.store.enabled ? await openStore(config, options.store) : null;
+  let lines = options.output ?? null;
+  if (lines === null && (config.output.stdout || config.output.file !== null || store === null)) {
     const writer = new JsonlWriter({ stdout: config.output.stdout, file: config.output.file });
-    await writer.ready();
-    output = writer;
+    try {
+      await writer.ready();
+    } catch (err) {
+      await store?.close();
+      throw err;
+    }
+    lines = writer;
   }
+  const storeOutput =
+    store === null
+      ? null
+      : new StoreOutput(store, {
+          batchSize: config.store.batchsize,
+          maxQueued: config.store.queue,
+          retryIntervalMs: config.store.retryinterval * 1000,
+          retention: retentionPolicy(config),
+          onError: (err, what) =>
+            logger.error(
+              { store: store.name, err: message(err) },
+              what === 'write'
+                ? `store write failed: records kept queued, retrying in ${config.store.retryinterval} s`
+                : 'store retention failed',
+            ),
+          onRetention: (dropped) =>
+            logger.info({ store: store.name, dropped }, 'retention: partitions dropped'),
+        });
+  const targets: FanoutTarget[] = [];
+  if (lines !== null) targets.push({ output: lines, maxQueued: config.output.queue });
+  if (storeOutput !== null) targets.push({ output: storeOutput, maxQueued: config.store.queue });
+  const fanout =
+    targets.length === 1
+      ? null
+      : new FanoutOutput(targets, (name, err) =>
+          logger.error({ output: name, err: message(err) }, 'output write failed: batch dropped'),
+        );
+  const output: RecordOutput = fanout ?? targets[0].output;
+  const linesLane = (): { depth: number; written: number; drops: number } | null => {
+    if (fanout === null) return null;
+    return fanout.laneStats()[0] ?? null;
+  };
   const batcher = new RecordBatcher(output, {
     batchSize: config.output.batchsize,
     maxQueued: config.output.queue,
@@ -251,6 +350,7 @@ export async function startCollector(
       decode: decodeLimits,
       datagramQueue: config.flow.queue,
       outputQueue: config.output.queue,
+      storeQueue: config.store.enabled ? config.store.queue : null,
       exporterAllowList: config.flow.allow.length > 0 ? config.flow.allow : 'any',
     },
     'limits in force',
@@ -276,6 +376,7 @@ export async function startCollector(
   } catch (err) {
     await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
     await batcher.close();
+    await store?.close();
     throw err;
   }
 
@@ -286,6 +387,8 @@ export async function startCollector(
   let stopping: Promise<void> | null = null;
   const collector: Collector = {
     listeners,
+    store,
+    storeHealth: storeOutput,
     stats(): CollectorStats {
       return {
         uptimeSec: Math.round((Date.now() - startedAt) / 1000),
@@ -298,27 +401,42 @@ export async function startCollector(
           drops: queue.drops,
         },
         decode: { datagrams: decoded, failures: decodeFailures },
-        output: { name: output.name, depth: batcher.depth, written: batcher.written, drops: batcher.drops },
+        output: outputStats(lines?.name ?? output.name, batcher, lines !== null ? linesLane() : null),
         tcp: {
           connections: tcp.reduce((n, r) => n + r.connections, 0),
           connectionsTotal: tcp.reduce((n, r) => n + r.connectionsTotal, 0),
           framingErrors: tcpFramingErrors,
         },
         templateDb: { path: templateDbPath, loaded: templatesLoaded, lastSaveError },
+        store:
+          storeOutput === null
+            ? null
+            : {
+                name: storeOutput.stats().name,
+                ...storeOutput.health(),
+                queueDepth: storeOutput.stats().queueDepth,
+                drops: storeOutput.stats().drops,
+              },
         ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),
       };
     },
     async flush(): Promise<void> {
       drainQueue();
       await batcher.drain();
+      await fanout?.drain();
+      await storeOutput?.drain();
     },
     stop(): Promise<void> {
       stopping ??= (async () => {
         if (saveTimer !== null) clearInterval(saveTimer);
         await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
         drainQueue();
-        await batcher.close();
-        saveTemplates();
+        try {
+          await batcher.close();
+        } finally {
+          saveTemplates();
+          await store?.close();
+        }
       })();
       return stopping;
     },

@@ -14,6 +14,7 @@ export function statsLogFields(s: CollectorStats): Record<string, unknown> {
     queue: s.queue,
     decode: s.decode,
     output: s.output,
+    store: s.store,
     tcp: s.tcp,
     totals: s.totals,
     interfaces: s.interfaces.length,
@@ -51,7 +52,14 @@ export async function runCollect(config: FlowgateConfig, logger: Logger): Promis
   const collector = await startCollector(config, logger, { decoder });
   let api: ApiServer | null;
   try {
-    api = await startApiFromConfig(config, collector, decoder, logger);
+    api = await startApiFromConfig(
+      config,
+      collector,
+      decoder,
+      logger,
+      collector.storeHealth,
+      collector.store,
+    );
   } catch (err) {
     await collector.stop();
     throw err;
@@ -72,7 +80,11 @@ export async function runCollect(config: FlowgateConfig, logger: Logger): Promis
       signalled = true;
       logger.info({ signal }, 'stopping: draining queue, flushing output, saving templates');
       clearInterval(timer);
-      Promise.all([collector.stop(), api?.close()]).then(
+      // The API first: queries must not reach the store while the collector closes it.
+      (async () => {
+        await api?.close();
+        await collector.stop();
+      })().then(
         () => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

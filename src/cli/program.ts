@@ -13,6 +13,7 @@ import { createLogger } from '../log/logger.js';
 import { runCollect } from './collect.js';
 import { configCheck, configPrint, type Output } from './config-command.js';
 import { type DecodeCommandOptions, runDecode } from './decode.js';
+import { type QueryCommandOptions, runQuery, runTop, type TopCommandOptions } from './query-commands.js';
 
 export interface CliDeps extends Output {
   runCollect: (config: FlowgateConfig, logger: Logger) => Promise<void>;
@@ -46,7 +47,8 @@ interface CollectOptions {
   tcpListen?: string[];
   allow?: string[];
   outputFile?: string;
-  stdout: boolean;
+  /** undefined unless --stdout or --no-stdout is given (the configuration decides). */
+  stdout?: boolean;
   templatedb?: string;
 }
 
@@ -95,7 +97,7 @@ export function collectFlags(o: CollectOptions): {
   put('flow.tcplisten', '--tcp-listen', o.tcpListen);
   put('flow.allow', '--allow', o.allow);
   put('output.file', '--output-file', o.outputFile);
-  put('output.stdout', '--no-stdout', o.stdout === false ? false : undefined);
+  put('output.stdout', o.stdout === false ? '--no-stdout' : '--stdout', o.stdout);
   put('general.templatedb', '--templatedb', o.templatedb);
   return { flags, labels };
 }
@@ -118,11 +120,12 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
 
   program
     .command('collect')
-    .description('receive flows on UDP (and TCP for IPFIX) and write JSON records')
+    .description('receive flows on UDP (and TCP for IPFIX), store them and serve the API')
     .option('--listen <addr...>', 'UDP listen addresses "host:port" / "[v6]:port" (flow.listen)')
     .option('--tcp-listen <addr...>', 'IPFIX over TCP listen addresses (flow.tcplisten)')
     .option('--allow <cidr...>', 'accept only these exporters (flow.allow)')
     .option('--output-file <file>', 'append JSON lines to this file (output.file)')
+    .option('--stdout', 'also print JSON lines on stdout (output.stdout)')
     .option('--no-stdout', 'do not print JSON lines on stdout (output.stdout)')
     .option('--templatedb <file>', 'template database file (general.templatedb)')
     .action(async (opts: CollectOptions, cmd: Command) => {
@@ -151,6 +154,44 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
       const progress = opts.progress !== false && deps.stderrIsTTY;
       setExit(await deps.runDecode(files, config, { progress }));
     });
+
+  const apiOptions = (cmd: Command): Command =>
+    cmd
+      .option(
+        '--from <time>',
+        'start of the flow-time range: epoch ms or ISO 8601 (default: 1 hour before --to)',
+      )
+      .option('--to <time>', 'end of the range (default: now)')
+      .option('--api <url>', 'the collector API (default: http://<api.listen>, e.g. http://127.0.0.1:8080)')
+      .option(
+        '--token-file <file>',
+        'file holding the API token (default: api.token / FLOWGATE_API_TOKEN_FILE)',
+      );
+  apiOptions(
+    program
+      .command('query')
+      .description('flow records from the running collector, newest first, as JSON lines')
+      .argument('[filter...]', 'filter, e.g. src net 10.0.0.0/8 and dst port 443 (docs/filter-language.md)')
+      .option('--limit <n>', 'at most this many records (API default 100, at most 10000)'),
+  ).action(async (filter: string[], opts: QueryCommandOptions, cmd: Command) => {
+    const { config } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
+    setExit(await runQuery(filter.join(' '), opts, config, deps));
+  });
+  apiOptions(
+    program
+      .command('top')
+      .description('top talkers, ports, protocols, ... from the running collector, as a table')
+      .argument(
+        '<dimension>',
+        'srcip, dstip, srcport, dstport, protocol, srcas, dstas, srccountry, dstcountry, exporter, input, output or flowtype',
+      )
+      .argument('[filter...]', 'filter, e.g. proto udp and not dst port 53')
+      .option('--metric <metric>', 'order by bits, packets or flows (default bits)')
+      .option('--limit <n>', 'rows (default 10, at most 1000)'),
+  ).action(async (dimension: string, filter: string[], opts: TopCommandOptions, cmd: Command) => {
+    const { config } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
+    setExit(await runTop(dimension, filter.join(' '), opts, config, deps));
+  });
 
   const configCmd = program.command('config').description('check or print the configuration');
   configCmd

@@ -174,10 +174,25 @@ export const configSchema = z.strictObject(
     }),
     exporters: list(exporter),
     output: section({
-      stdout: bool().default(true),
+      // The store is where records go; JSON lines on stdout are opt-in (--stdout).
+      stdout: bool().default(false),
       file: text('a file path').nullable().default(null),
       batchsize: positiveInt().default(1024),
       queue: positiveInt().default(100_000),
+    }),
+    store: section({
+      enabled: bool().default(true),
+      dir: text('a directory path').nullable().default(null),
+      retentiondays: positiveInt().nullable().default(30),
+      maxbytes: z
+        .number(expected('a positive number of bytes'))
+        .int(expected('a positive number of bytes'))
+        .positive(expected('a positive number of bytes'))
+        .nullable()
+        .default(null),
+      batchsize: positiveInt().default(10_000),
+      queue: positiveInt().default(200_000),
+      retryinterval: positiveInt().default(5),
     }),
     api: section({
       enabled: bool().default(true),
@@ -195,7 +210,7 @@ export const configSchema = z.strictObject(
       format: oneOf(['json', 'pretty']).default('json'),
     }),
   },
-  expectedMapping('a mapping of sections (general, flow, decode, exporters, output, api, log)'),
+  expectedMapping('a mapping of sections (general, flow, decode, exporters, output, store, api, log)'),
 );
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -32,7 +32,7 @@ export interface FlowgateConfig {
     templatedbinterval: number;
     /** Keep 1 record in N (1 = every record). */
     downsample: number;
-    /** Data directory (DuckDB and friends, later). */
+    /** Data directory (flow store and friends). */
     datadir: string;
   };
   flow: {
@@ -70,6 +70,22 @@ export interface FlowgateConfig {
     batchsize: number;
     /** Bound on records waiting for a slow output; beyond it records are dropped and counted. */
     queue: number;
+  };
+  store: {
+    /** Store every record in the embedded flow store (DuckDB). */
+    enabled: boolean;
+    /** Store directory; null = `<general.datadir>/flows` (see storeDir in config/store-dir.ts). */
+    dir: string | null;
+    /** Drop partitions older than this many days; null = keep. */
+    retentiondays: number | null;
+    /** Drop the oldest partitions beyond this many bytes; null = no bound. */
+    maxbytes: number | null;
+    /** Records per store write (queued batches are merged up to this). */
+    batchsize: number;
+    /** Bound on records waiting for the store; beyond it records are dropped and counted. */
+    queue: number;
+    /** Seconds between retries of a failing store. */
+    retryinterval: number;
   };
   api: {
     /** Serve the HTTP API (health, stats, metrics, queries). */

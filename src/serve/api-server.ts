@@ -9,10 +9,12 @@ import type { Logger } from 'pino';
 import type { CollectorStats } from '../collector.js';
 import type { TemplateExporterStats } from '../decode/template/template-decoder.js';
 import { formatHostPort, parseListenAddress } from '../receive/listen-address.js';
-import type { StoreHealth } from '../store/contract.js';
+import type { FlowStore, StoreHealth } from '../store/contract.js';
 import { BearerAuth, isLoopbackHost } from './auth.js';
 import { FlowgateMetrics } from './metrics.js';
 import type { RouteContext } from './routes/context.js';
+import { DASHBOARD_PATHS, registerDashboardRoutes } from './routes/dashboard.js';
+import { registerFlowRoutes } from './routes/flows.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerOpenApiRoutes } from './routes/openapi.js';
@@ -22,8 +24,11 @@ import { registerTemplateRoutes } from './routes/templates.js';
 /** Requests carry query strings, not bodies: anything larger is refused with 413. */
 export const BODY_LIMIT = 64 * 1024;
 export const DEFAULT_API_LISTEN = '127.0.0.1:8080';
-/** Routes that answer without a token (liveness probes cannot carry secrets easily). */
-const PUBLIC_ROUTES = new Set(['/healthz']);
+/**
+ * Routes that answer without a token: liveness probes cannot carry secrets easily, and the
+ * dashboard's static files hold no data (the page asks for the token, then calls the API with it).
+ */
+const PUBLIC_ROUTES = new Set(['/healthz', ...DASHBOARD_PATHS]);
 
 export interface ApiServerOptions {
   /** "host:port" / "[v6]:port"; port 0 picks a free port (tests). */
@@ -33,6 +38,8 @@ export interface ApiServerOptions {
   collector: { stats(): CollectorStats };
   templates: () => TemplateExporterStats[];
   store?: { health(): StoreHealth } | null;
+  /** Answers the query routes (/api/flows, /api/top, ...); without it they answer 503. */
+  flowStore?: FlowStore | null;
   logger: Logger;
 }
 
@@ -118,13 +125,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     collector: opts.collector,
     templates: opts.templates,
     store: opts.store ?? null,
+    flowStore: opts.flowStore ?? null,
     metrics: new FlowgateMetrics({ stats: () => opts.collector.stats(), store: opts.store ?? null }),
   };
   registerHealthRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
   registerTemplateRoutes(app, ctx);
+  registerFlowRoutes(app, ctx);
   registerOpenApiRoutes(app);
+  registerDashboardRoutes(app);
 
   try {
     await app.listen({ host, port });

@@ -1,3 +1,6 @@
+import { DIMENSIONS, METRICS } from './query-params.js';
+import { DASHBOARD_PATHS } from './routes/dashboard.js';
+
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /api/openapi.json. A test checks that
  * every route the server registers is described here, so the two cannot drift apart.
@@ -10,6 +13,55 @@ const json = (schema: object, description: string) => ({
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const unauthorized = json(problem, 'Missing or wrong bearer token (when api.token is set)');
+const queryError = json(
+  { $ref: '#/components/schemas/QueryError' },
+  'Invalid parameter: `error` says why; `position` is the column of a filter syntax error, `allowed` the accepted values',
+);
+const noStore = json({ $ref: '#/components/schemas/QueryError' }, 'No flow store (store.enabled is false)');
+
+const param = (name: string, description: string, schema: object) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+const rangeParams = [
+  param('from', 'Start of the flow-time range: epoch ms or ISO 8601 (default: to - 1 h)', { type: 'string' }),
+  param('to', 'End of the range, exclusive: epoch ms or ISO 8601 (default: now)', { type: 'string' }),
+];
+const filterParam = param(
+  'filter',
+  'Filter expression (docs/filter-language.md), e.g. `dst port 443 and proto tcp`',
+  {
+    type: 'string',
+    maxLength: 4096,
+  },
+);
+const metricParam = param('metric', 'What to add up and order by (default bits)', {
+  type: 'string',
+  enum: METRICS,
+});
+const amounts = {
+  bits: { type: 'number', description: 'bits × samplerate × weight' },
+  packets: { type: 'number', description: 'packets × samplerate × weight' },
+  flows: { type: 'number', description: 'records × weight (not scaled by samplerate)' },
+};
+const key = { type: ['string', 'number', 'null'], description: 'The dimension value; null = unknown' };
+
+/** The dashboard page and its static files: public, no data in them. */
+const dashboardPaths = Object.fromEntries(
+  DASHBOARD_PATHS.map((p) => [
+    p,
+    {
+      get: {
+        summary: p === '/' ? 'The web dashboard (HTML page)' : 'A static file of the web dashboard',
+        security: [],
+        responses: { '200': { description: 'HTML, JavaScript or CSS' } },
+      },
+    },
+  ]),
+);
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -22,6 +74,7 @@ export const OPENAPI_DOCUMENT = {
   },
   security: [{ bearer: [] }],
   paths: {
+    ...dashboardPaths,
     '/healthz': {
       get: {
         summary: 'Liveness: the process answers',
@@ -93,6 +146,163 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/flows': {
+      get: {
+        summary: 'Flow records in a time range matching a filter, newest first',
+        parameters: [
+          ...rangeParams,
+          filterParam,
+          param('limit', 'At most this many records (default 100)', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 10_000,
+          }),
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['flows'],
+              properties: {
+                flows: {
+                  type: 'array',
+                  items: { type: 'object', description: 'A flow record in its JSON form (PRODUCT.md)' },
+                },
+              },
+            },
+            'Records',
+          ),
+          '400': queryError,
+          '401': unauthorized,
+          '503': noStore,
+        },
+      },
+    },
+    '/api/top': {
+      get: {
+        summary: 'Top-N values of a dimension by bits, packets or flows',
+        parameters: [
+          ...rangeParams,
+          filterParam,
+          param('dimension', 'What to group by (default srcip)', { type: 'string', enum: DIMENSIONS }),
+          metricParam,
+          param('limit', 'Rows (default 10)', { type: 'integer', minimum: 1, maximum: 1000 }),
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['rows'],
+              properties: {
+                rows: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['key', 'bits', 'packets', 'flows'],
+                    properties: { key, ...amounts },
+                  },
+                },
+              },
+            },
+            'Rows, largest first',
+          ),
+          '400': queryError,
+          '401': unauthorized,
+          '503': noStore,
+        },
+      },
+    },
+    '/api/timeseries': {
+      get: {
+        summary: 'Traffic per time bucket, optionally one series per value of a dimension',
+        parameters: [
+          ...rangeParams,
+          filterParam,
+          param('bucket', 'Bucket width in seconds (default: about 120 points over the range)', {
+            type: 'integer',
+            minimum: 1,
+          }),
+          param('groupby', 'One series per value of this dimension (the `limit` largest)', {
+            type: 'string',
+            enum: DIMENSIONS,
+          }),
+          metricParam,
+          param('limit', 'Series when grouped (default 10)', { type: 'integer', minimum: 1, maximum: 100 }),
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['points'],
+              properties: {
+                points: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['bucketMs', 'key', 'bits', 'packets', 'flows'],
+                    properties: {
+                      bucketMs: { type: 'integer', description: 'Bucket start, epoch ms UTC' },
+                      key,
+                      ...amounts,
+                    },
+                  },
+                },
+              },
+            },
+            'Points',
+          ),
+          '400': queryError,
+          '401': unauthorized,
+          '503': noStore,
+        },
+      },
+    },
+    '/api/exporters': {
+      get: {
+        summary: 'Stored traffic per exporter in a time range',
+        parameters: rangeParams,
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['exporters'],
+              properties: {
+                exporters: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: [
+                      'exporter',
+                      'name',
+                      'flowtype',
+                      'records',
+                      'bits',
+                      'packets',
+                      'firstMs',
+                      'lastMs',
+                    ],
+                    properties: {
+                      exporter: { type: 'string' },
+                      name: { type: ['string', 'null'] },
+                      flowtype: { type: 'string' },
+                      records: { type: 'integer' },
+                      bits: amounts.bits,
+                      packets: amounts.packets,
+                      firstMs: { type: 'integer' },
+                      lastMs: { type: 'integer' },
+                    },
+                  },
+                },
+              },
+            },
+            'Exporters',
+          ),
+          '400': queryError,
+          '401': unauthorized,
+          '503': noStore,
+        },
+      },
+    },
     '/api/openapi.json': {
       get: {
         summary: 'This document',
@@ -109,6 +319,15 @@ export const OPENAPI_DOCUMENT = {
         properties: {
           status: { type: 'string', enum: ['ok', 'unavailable'] },
           reason: { type: 'string' },
+        },
+      },
+      QueryError: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: { type: 'string' },
+          position: { type: 'integer', description: 'Column (0-based) of a filter syntax error' },
+          allowed: { type: 'array', items: { type: 'string' } },
         },
       },
       Problem: {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Collector } from '../collector.js';
 import type { FlowgateConfig } from '../config/types.js';
 import type { FlowDecoder } from '../decode/flow-decoder.js';
-import type { StoreHealth } from '../store/contract.js';
+import type { FlowStore, StoreHealth } from '../store/contract.js';
 import { type ApiServer, startApiServer } from './api-server.js';
 
 /** The running API, or null when `api.enabled` is false. Rejects with a clear message. */
@@ -13,6 +13,8 @@ export async function startApiFromConfig(
   decoder: FlowDecoder,
   logger: Logger,
   store: { health(): StoreHealth } | null = null,
+  /** Answers /api/flows, /api/top, /api/timeseries, /api/exporters (503 without it). */
+  flowStore: FlowStore | null = null,
 ): Promise<ApiServer | null> {
   if (!config.api.enabled) return null;
   return startApiServer({
@@ -22,6 +24,7 @@ export async function startApiFromConfig(
     collector,
     templates: () => decoder.templates.exporterStats(),
     store,
+    flowStore,
     logger,
   });
 }

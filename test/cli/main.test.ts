@@ -172,13 +172,22 @@ test('collect options override their configuration keys, over environment and --
   assert.equal(c.flow.udpbuffer, 8_388_608, 'from the file');
 });
 
-test('collect without options keeps the file values (no --no-stdout: output.stdout from the file)', async () => {
-  const file = join(dir, 'nostdout.yaml');
-  writeFileSync(file, 'output:\n  stdout: false\n');
+test('collect without options keeps the file values (no --stdout/--no-stdout: output.stdout from the file)', async () => {
+  const file = join(dir, 'stdout.yaml');
+  writeFileSync(file, 'output:\n  stdout: true\n');
   const h = harness();
   assert.equal(await runCli(['node', 'flowgate', '-c', file, 'collect'], h.deps), 0);
-  assert.equal(h.seen.config?.output.stdout, false);
+  assert.equal(h.seen.config?.output.stdout, true);
   assert.deepEqual(h.seen.config?.flow.listen, ['[::]:2055', '[::]:4739', '[::]:6343']);
+});
+
+test('--stdout turns JSON lines on stdout on (off by default: records go to the store)', async () => {
+  const off = harness();
+  assert.equal(await runCli(['node', 'flowgate', 'collect'], off.deps), 0);
+  assert.equal(off.seen.config?.output.stdout, false);
+  const on = harness();
+  assert.equal(await runCli(['node', 'flowgate', 'collect', '--stdout'], on.deps), 0);
+  assert.equal(on.seen.config?.output.stdout, true);
 });
 
 test('a bad --listen value is reported against the flag', async () => {

@@ -18,6 +18,7 @@ export function testConfig(over: {
   general?: Partial<FlowgateConfig['general']>;
   flow?: Partial<FlowgateConfig['flow']>;
   output?: Partial<FlowgateConfig['output']>;
+  store?: Partial<FlowgateConfig['store']>;
   decode?: Partial<FlowgateConfig['decode']>;
 }): FlowgateConfig {
   return {
@@ -51,6 +52,17 @@ export function testConfig(over: {
     },
     exporters: [],
     output: { stdout: false, file: null, batchsize: 16, queue: 10_000, ...over.output },
+    // In-process collectors keep records in memory unless a test opts into the store.
+    store: {
+      enabled: false,
+      dir: null,
+      retentiondays: null,
+      maxbytes: null,
+      batchsize: 10_000,
+      queue: 200_000,
+      retryinterval: 5,
+      ...over.store,
+    },
     api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },
   };

@@ -32,7 +32,16 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
   });
   assert.equal(c.decode.templatettl * 1000, DEFAULT_DECODE_LIMITS.templateTtlMs);
   assert.deepEqual(c.exporters, []);
-  assert.deepEqual(c.output, { stdout: true, file: null, batchsize: 1024, queue: 100_000 });
+  assert.deepEqual(c.output, { stdout: false, file: null, batchsize: 1024, queue: 100_000 });
+  assert.deepEqual(c.store, {
+    enabled: true,
+    dir: null,
+    retentiondays: 30,
+    maxbytes: null,
+    batchsize: 10_000,
+    queue: 200_000,
+    retryinterval: 5,
+  });
   assert.deepEqual(c.log, { level: 'info', format: 'json' });
 });
 

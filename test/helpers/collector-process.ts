@@ -39,7 +39,7 @@ async function poll(records: FlowJson[], done: (r: FlowJson[]) => boolean, timeo
 
 /**
  * `flowgate collect` as a child process: `node --import tsx src/cli/main.ts collect --listen
- * 127.0.0.1:PORT ...extraArgs` (records as JSON lines on stdout, its default; logs on stderr),
+ * 127.0.0.1:PORT --stdout ...extraArgs` (records as JSON lines on stdout; logs on stderr),
  * ready once it logs "listening for flows".
  */
 export async function startCollectorProcess(
@@ -56,7 +56,11 @@ export async function startCollectorProcess(
       // would collide between test files running in parallel.
       '--set',
       'api.enabled=false',
+      // Records are read from stdout; the store would only write under the repo's ./data.
+      '--set',
+      'store.enabled=false',
       'collect',
+      '--stdout',
       '--listen',
       `127.0.0.1:${port}`,
       ...extraArgs,

@@ -16,6 +16,7 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     decode: { ...base.decode, ...overrides.decode },
     exporters: overrides.exporters ?? base.exporters,
     output: { ...base.output, ...overrides.output },
+    store: { ...base.store, ...overrides.store },
     api: { ...base.api, ...overrides.api },
     log: { ...base.log, ...overrides.log },
   };

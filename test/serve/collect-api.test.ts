@@ -42,6 +42,8 @@ test('flowgate collect serves the HTTP API on loopback: health, stats and metric
       'src/cli/main.ts',
       '--set',
       `api.listen=127.0.0.1:${apiPort}`,
+      '--set',
+      `store.dir=${join(dir, 'flows')}`,
       'collect',
       '--listen',
       `127.0.0.1:${flowPort}`,

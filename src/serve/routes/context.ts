@@ -1,12 +1,14 @@
 /** What the route groups need from the running process (all read-only snapshots). */
 import type { CollectorStats } from '../../collector.js';
 import type { TemplateExporterStats } from '../../decode/template/template-decoder.js';
-import type { StoreHealth } from '../../store/contract.js';
+import type { FlowStore, StoreHealth } from '../../store/contract.js';
 import type { FlowgateMetrics } from '../metrics.js';
 
 export interface RouteContext {
   collector: { stats(): CollectorStats };
   templates: () => TemplateExporterStats[];
   store: { health(): StoreHealth } | null;
+  /** For the query routes; null = they answer 503. */
+  flowStore: FlowStore | null;
   metrics: FlowgateMetrics;
 }

@@ -10,8 +10,8 @@
  * overlapping the range. Every operation goes through one queue: writes are serialised (callers
  * batch) and a query never sees a half-appended batch.
  *
- * A batch is appended (data chunks) to an in-memory staging table, then moved into its partition
- * together with its per-minute rollup rows in one transaction. Top-N, time series and exporters read
+ * A batch is appended (data chunks) straight into its partition together with its per-minute
+ * rollup rows (summed in append.ts) in one transaction. Top-N, time series and exporters read
  * the rollup when it gives the same answer (no filter, minute-aligned range and buckets, a rollup
  * dimension), so dashboards over days do not scan raw rows.
  */
@@ -37,7 +37,7 @@ import type {
   TopRow,
 } from '../contract.js';
 import { filterToSql, sqlString } from '../sql/filter-sql.js';
-import { appendRecords, flowTimeMs } from './append.js';
+import { appendRecords, appendRollup, flowTimeMs, type RollupRow } from './append.js';
 import { rowToRecord } from './row-record.js';
 import {
   createFlowsTableSql,
@@ -63,8 +63,6 @@ interface Partition {
 
 const FILE_RE = /^flows-(\d{4}-\d{2}-\d{2})(?:T(\d{2})(\d{2})(\d{2}))?\.duckdb$/;
 
-const STAGING = `memory.main.${FLOWS_TABLE}`;
-const ROLLUP_KEY_LIST = ROLLUP_KEYS.map((k) => `"${k}"`).join(', ');
 const ROLLUP_SUMS = 'sum(m_bits) AS m_bits, sum(m_packets) AS m_packets, sum(m_flows) AS m_flows';
 const ROLLUP_DIMENSIONS: ReadonlySet<string> = new Set(ROLLUP_KEYS);
 
@@ -150,7 +148,11 @@ export class DuckDbStore implements FlowStore {
     mkdirSync(this.dir, { recursive: true });
     this.instance = await DuckDBInstance.create(':memory:');
     this.conn = await this.instance.connect();
-    await this.conn.run(createFlowsTableSql('memory'));
+    // DuckDB folds the WAL into the file every 16 MB by default: ~40k of our rows, less than a row
+    // group (122,880 rows), so each checkpoint recompressed the same partial row group of ~80
+    // columns again and sustained writes fell to ~23k records/s. 128 MB writes each row group
+    // about once (docs/benchmarks.md); the WAL, counted in health().bytes, stays below that.
+    await this.conn.run(`SET checkpoint_threshold = '128MB'`);
     for (const name of readdirSync(this.dir).sort()) {
       const m = FILE_RE.exec(name);
       if (m === null) continue;
@@ -175,24 +177,25 @@ export class DuckDbStore implements FlowStore {
         const conn = this.connection();
         for (const [start, records] of groups) {
           const p = this.partitions.get(start) ?? (await this.attach(start));
-          // Staged in memory, then moved with its rollup rows in one transaction on the partition:
-          // the raw rows and the per-minute sums can never disagree.
-          await conn.run(`DELETE FROM ${STAGING}`);
-          const appender = await conn.createAppender(FLOWS_TABLE, 'main', 'memory');
-          try {
-            appendRecords(appender, records);
-            appender.flushSync();
-          } finally {
-            appender.closeSync();
-          }
+          // Rows and their per-minute sums in one transaction: they can never disagree. Appended
+          // straight into the partition (a staging table and INSERT ... SELECT doubled the work).
+          const rollup = new Map<string, RollupRow>();
           await conn.run('BEGIN TRANSACTION');
           try {
-            await conn.run(`INSERT INTO ${p.alias}.${FLOWS_TABLE} SELECT * FROM ${STAGING}`);
-            await conn.run(
-              `INSERT INTO ${p.alias}.${ROLLUP_TABLE} SELECT floor(ts / 60000) * 60000 AS bucket, ${ROLLUP_KEY_LIST},
-                 ${SUMS}, count(*) AS records, min(ts) AS first_ms, max(ts) AS last_ms
-               FROM ${STAGING} GROUP BY ALL`,
-            );
+            const appender = await conn.createAppender(FLOWS_TABLE, 'main', p.alias);
+            try {
+              appendRecords(appender, records, rollup);
+              appender.flushSync();
+            } finally {
+              appender.closeSync();
+            }
+            const rollupAppender = await conn.createAppender(ROLLUP_TABLE, 'main', p.alias);
+            try {
+              appendRollup(rollupAppender, rollup.values());
+              rollupAppender.flushSync();
+            } finally {
+              rollupAppender.closeSync();
+            }
             await conn.run('COMMIT');
           } catch (err) {
             await conn.run('ROLLBACK');

@@ -1,0 +1,43 @@
+// Human units for the dashboard: SI prefixes as network engineers read them (1 kb/s = 1000 b/s).
+
+const PREFIXES = ['', 'k', 'M', 'G', 'T', 'P'];
+
+/** 1234567 -> "1.23 M" (three significant digits); small plain numbers stay as they are. */
+export function si(value) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  let v = Math.abs(value);
+  let i = 0;
+  while (v >= 999.5 && i < PREFIXES.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const digits = i === 0 ? (Number.isInteger(v) ? 0 : v < 10 ? 2 : 1) : v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  const text = `${value < 0 ? '-' : ''}${v.toFixed(digits)}`;
+  return i === 0 ? text : `${text} ${PREFIXES[i]}`;
+}
+
+/** Unit of a traffic metric (per second when it is a rate). */
+export function formatMetric(metric, v, perSecond) {
+  const n = si(v);
+  // si() ends with a space-separated prefix ("1.2 M") or none ("12"): "1.2 Mb/s", "12 b/s".
+  const sep = /[kMGTP]$/.test(n) ? '' : ' ';
+  if (metric === 'bits') return `${n}${sep}${perSecond ? 'b/s' : 'b'}`;
+  if (metric === 'packets') return perSecond ? `${n}${sep}pps` : n;
+  return perSecond ? `${n}${sep}flows/s` : n;
+}
+
+/** Epoch ms -> "2026-11-23 20:41:05" (UTC: flow times are UTC everywhere in Flowgate). */
+export function utc(ms) {
+  if (ms === null || ms === undefined) return '–';
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+/** "5 s ago", "3 min ago", ... */
+export function ago(ms, now) {
+  if (ms === null || ms === undefined) return 'never';
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
