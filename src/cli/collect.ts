@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type CollectorStats, startCollector } from '../collector.js';
+import { type Collector, type CollectorStats, startCollector } from '../collector.js';
 import { decoderSettingsFromConfig } from '../config/decoder-settings.js';
 import type { FlowgateConfig } from '../config/types.js';
 import { FlowDecoder } from '../decode/flow-decoder.js';
@@ -45,8 +45,18 @@ export function logStats(logger: Logger, s: CollectorStats, msg: string): void {
   }
 }
 
+/**
+ * Something run beside the collector once it listens (the demo's exporters); returns how to stop
+ * it, which happens before the collector drains.
+ */
+export type CollectCompanion = (collector: Collector, api: ApiServer | null) => Promise<() => Promise<void>>;
+
 /** `flowgate collect`: runs until SIGINT/SIGTERM, then stops gracefully (drain, flush, save templates). */
-export async function runCollect(config: FlowgateConfig, logger: Logger): Promise<void> {
+export async function runCollect(
+  config: FlowgateConfig,
+  logger: Logger,
+  companion: CollectCompanion | null = null,
+): Promise<void> {
   // Created here rather than inside the collector so the API can show its template state.
   const decoder = new FlowDecoder(decoderSettingsFromConfig(config));
   const collector = await startCollector(config, logger, { decoder });
@@ -65,6 +75,16 @@ export async function runCollect(config: FlowgateConfig, logger: Logger): Promis
     throw err;
   }
   if (api !== null) logger.info({ listen: api.address }, 'serving the HTTP API');
+  let stopCompanion: (() => Promise<void>) | null = null;
+  if (companion !== null) {
+    try {
+      stopCompanion = await companion(collector, api);
+    } catch (err) {
+      await api?.close();
+      await collector.stop();
+      throw err;
+    }
+  }
   const timer = setInterval(
     () => logStats(logger, collector.stats(), 'stats'),
     config.general.statsinterval * 1000,
@@ -82,6 +102,7 @@ export async function runCollect(config: FlowgateConfig, logger: Logger): Promis
       clearInterval(timer);
       // The API first: queries must not reach the store while the collector closes it.
       (async () => {
+        await stopCompanion?.();
         await api?.close();
         await collector.stop();
       })().then(

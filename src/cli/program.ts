@@ -13,10 +13,12 @@ import { createLogger } from '../log/logger.js';
 import { runCollect } from './collect.js';
 import { configCheck, configPrint, type Output } from './config-command.js';
 import { type DecodeCommandOptions, runDecode } from './decode.js';
+import { type DemoCommandOptions, runDemo } from './demo.js';
 import { type QueryCommandOptions, runQuery, runTop, type TopCommandOptions } from './query-commands.js';
 
 export interface CliDeps extends Output {
   runCollect: (config: FlowgateConfig, logger: Logger) => Promise<void>;
+  runDemo: (config: FlowgateConfig, logger: Logger, opts: DemoCommandOptions) => Promise<void>;
   runDecode: (files: string[], config: FlowgateConfig, opts: DecodeCommandOptions) => Promise<number>;
   env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (decode progress default). */
@@ -29,6 +31,7 @@ export interface CliDeps extends Output {
 
 const defaultDeps: CliDeps = {
   runCollect,
+  runDemo,
   runDecode,
   env: process.env,
   stderrIsTTY: process.stderr.isTTY === true,
@@ -141,6 +144,36 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
       await deps.runCollect(config, logger);
       setExit(0);
     });
+
+  program
+    .command('demo')
+    .description(
+      'the collector plus built-in NetFlow v9, IPFIX and sFlow exporters sending realistic traffic (with an attack) over loopback: open the dashboard',
+    )
+    .option('--rate <flows>', 'flows per second sent by the built-in exporters', '1000')
+    .option('--attack-after <seconds>', 'seconds before the reflection flood and port scan start', '45')
+    .option('--no-attack', 'no attack traffic')
+    .option('--seed <n>', 'seed of the traffic model (same seed, same traffic)', '1')
+    .action(
+      async (opts: { rate: string; attackAfter: string; attack: boolean; seed: string }, cmd: Command) => {
+        const { config, file } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
+        const number = (v: string, what: string): number => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0)
+            throw new Error(`demo: ${what} must be a non-negative number, got "${v}"`);
+          return n;
+        };
+        const demo: DemoCommandOptions = {
+          rate: number(opts.rate, '--rate'),
+          attackAfterSec: opts.attack === false ? null : number(opts.attackAfter, '--attack-after'),
+          seed: number(opts.seed, '--seed'),
+        };
+        const logger = deps.logger ?? createLogger(config.log);
+        logger.info({ file }, 'configuration loaded');
+        await deps.runDemo(config, logger, demo);
+        setExit(0);
+      },
+    );
 
   program
     .command('decode')
