@@ -5,24 +5,9 @@
  */
 import type { FilterExpr } from '../query/filter-ast.js';
 import { FilterSyntaxError, parseFilter } from '../query/filter-parse.js';
-import type { Dimension, Metric, TimeRange } from '../store/contract.js';
+import { DIMENSIONS, type Dimension, METRICS, type Metric, type TimeRange } from '../store/contract.js';
 
-export const DIMENSIONS: readonly Dimension[] = [
-  'srcip',
-  'dstip',
-  'srcport',
-  'dstport',
-  'protocol',
-  'srcas',
-  'dstas',
-  'srccountry',
-  'dstcountry',
-  'exporter',
-  'input',
-  'output',
-  'flowtype',
-];
-export const METRICS: readonly Metric[] = ['bits', 'packets', 'flows'];
+export { DIMENSIONS, METRICS };
 
 /** Without `from`, a query covers the last hour. */
 export const DEFAULT_RANGE_MS = 3_600_000;

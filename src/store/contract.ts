@@ -36,6 +36,26 @@ export type Dimension =
   | 'output'
   | 'flowtype';
 
+/** Every metric, in the order the API documents them. */
+export const METRICS: readonly Metric[] = ['bits', 'packets', 'flows'];
+
+/** Every dimension a store must group by (the conformance suite checks each one). */
+export const DIMENSIONS: readonly Dimension[] = [
+  'srcip',
+  'dstip',
+  'srcport',
+  'dstport',
+  'protocol',
+  'srcas',
+  'dstas',
+  'srccountry',
+  'dstcountry',
+  'exporter',
+  'input',
+  'output',
+  'flowtype',
+];
+
 export interface FlowsQuery {
   range: TimeRange;
   filter: FilterExpr | null;

@@ -14,7 +14,13 @@ import type { FilterExpr } from '../../src/query/filter-ast.js';
 import { matchFilter } from '../../src/query/filter-match.js';
 import { FlowRecord } from '../../src/record/flow-record.js';
 import { protocolKeyword } from '../../src/record/protocols.js';
-import type { Dimension, FlowStore, Metric, TopRow } from '../../src/store/contract.js';
+import {
+  DIMENSIONS,
+  type Dimension,
+  type FlowStore,
+  METRICS,
+  type TopRow,
+} from '../../src/store/contract.js';
 
 const DAY = 86_400_000;
 /** Three UTC days of flows; day 0 also receives late records written last. */
@@ -198,23 +204,6 @@ export const CONFORMANCE_FILTERS: Array<[string, FilterExpr]> = [
   ],
   ['any', { kind: 'any' }],
 ];
-
-const DIMENSIONS: Dimension[] = [
-  'srcip',
-  'dstip',
-  'srcport',
-  'dstport',
-  'protocol',
-  'srcas',
-  'dstas',
-  'srccountry',
-  'dstcountry',
-  'exporter',
-  'input',
-  'output',
-  'flowtype',
-];
-const METRICS: Metric[] = ['bits', 'packets', 'flows'];
 
 function tmpDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `flowgate-store-${name.replace(/\W/g, '')}-`));
