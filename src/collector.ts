@@ -22,7 +22,7 @@ import { normalizeExporterAddress } from './record/address.js';
 import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
 import { ExporterStats, type ExporterStatsSnapshot, type TemplateState } from './stats/exporter-stats.js';
 import type { FlowStore, RetentionPolicy, StoreHealth } from './store/contract.js';
-import { DuckDbStore } from './store/duckdb/duckdb-store.js';
+import { DuckDbWorkerStore } from './store/duckdb/worker-store.js';
 
 /**
  * Decode runs in slices on the event loop, between receive callbacks: at most this many
@@ -43,7 +43,7 @@ export interface CollectorOptions {
   /** Decoder (default: `new FlowDecoder(settings from config)`). */
   decoder?: FlowDecoder;
   /**
-   * The flow store used when `store.enabled` (default: a DuckDbStore at storeDir(config)). Not yet
+   * The flow store used when `store.enabled` (default: a DuckDbWorkerStore at storeDir(config)). Not yet
    * opened: the collector opens it at start and closes it at stop.
    */
   store?: FlowStore;
@@ -118,7 +118,8 @@ function message(err: unknown): string {
 /** Opens the configured store; a locked or unreadable store is an error naming its directory. */
 async function openStore(config: FlowgateConfig, injected: FlowStore | undefined): Promise<FlowStore> {
   const dir = storeDir(config);
-  const store = injected ?? new DuckDbStore({ dir });
+  // On its own thread: DuckDB's appends, compression and commits never hold up receiving.
+  const store = injected ?? new DuckDbWorkerStore({ dir });
   try {
     await store.open();
   } catch (err) {
@@ -252,6 +253,7 @@ export async function startCollector(
     maxExporters: config.decode.maxexporters,
     maxInterfaces: MAX_INTERFACES,
     downsample: config.general.downsample,
+    maxClockSkewSec: config.general.maxclockskew,
     forward: (rec) => batcher.add(rec),
   });
 

@@ -7,6 +7,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
+import { DEFAULT_MAX_CLOCK_SKEW_SEC } from '../stats/clock-skew.js';
 import type { FlowgateConfig } from './types.js';
 
 /**
@@ -150,6 +151,7 @@ export const configSchema = z.strictObject(
       templatedb: text('a file path').default('./data/templates.json'),
       templatedbinterval: positiveInt().default(60),
       downsample: positiveInt().default(1),
+      maxclockskew: positiveInt().default(DEFAULT_MAX_CLOCK_SKEW_SEC),
       datadir: text('a directory path').default('./data'),
     }),
     flow: section({

@@ -32,6 +32,8 @@ export interface FlowgateConfig {
     templatedbinterval: number;
     /** Keep 1 record in N (1 = every record). */
     downsample: number;
+    /** Seconds an exporter's clock may be off (header export time vs arrival) before /stats flags it. */
+    maxclockskew: number;
     /** Data directory (flow store and friends). */
     datadir: string;
   };

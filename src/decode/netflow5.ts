@@ -19,8 +19,10 @@ export const NETFLOW5_MAX_CISCO_RECORDS = 30;
 export function decodeNetflow5(d: Datagram, settings: DecoderSettings, sink: DecodeSink): void {
   const b = d.payload;
   const exporter = d.srcAddress;
-  sink.datagram(exporter, 'netflow5', b.length);
-  if (b.length < HEADER) {
+  const exportMs =
+    b.length < HEADER ? null : b.readUInt32BE(8) * 1000 + Math.floor(b.readUInt32BE(12) / 1_000_000);
+  sink.datagram(exporter, 'netflow5', b.length, exportMs);
+  if (exportMs === null) {
     sink.error(
       exporter,
       'truncated',
@@ -30,7 +32,6 @@ export function decodeNetflow5(d: Datagram, settings: DecoderSettings, sink: Dec
   }
   const count = b.readUInt16BE(2);
   const sysUptime = b.readUInt32BE(4);
-  const exportMs = b.readUInt32BE(8) * 1000 + Math.floor(b.readUInt32BE(12) / 1_000_000);
   const flowSequence = b.readUInt32BE(16);
   const engineType = b[20];
   const engineId = b[21];

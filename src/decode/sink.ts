@@ -42,8 +42,13 @@ export interface DecodeSink {
   record(rec: FlowRecord): void;
   /** A problem; the decoder carries on with the next set / record / sample where it can. */
   error(exporter: string, kind: DecodeErrorKind, message: string): void;
-  /** A datagram attributed to an exporter, once per datagram, before its records. */
-  datagram(exporter: string, protocol: FlowProtocol, bytes: number): void;
+  /**
+   * A datagram attributed to an exporter, once per datagram, before its records. `exportTimeMs`
+   * is the exporter's wall clock from the header (NetFlow v5 unix_secs + unix_nsecs, v9
+   * unix_secs, IPFIX export time: the latter two in whole seconds), or null when the protocol has
+   * none (sFlow) or the header is cut short; compared with the arrival time it shows clock skew.
+   */
+  datagram(exporter: string, protocol: FlowProtocol, bytes: number, exportTimeMs: number | null): void;
   /**
    * A sequence number seen, in the protocol's own unit, for gap accounting:
    * v5 flows (stream = engine type/id), v9 export packets per source id, IPFIX data records per

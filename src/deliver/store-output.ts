@@ -2,8 +2,9 @@
  * Records into a FlowStore, off the decode path. `write()` only queues (it never waits on the
  * store), so a slow or failing store costs memory up to `maxQueued` records, then drops that are
  * counted, never a blocked receive. Queued batches are merged into store writes of up to
- * `batchSize` records, one write at a time. A failed write leaves its records at the head of the
- * queue and is retried every `retryIntervalMs`: a store that comes back loses nothing that fitted.
+ * `batchSize` records, several in flight (see run()); records count as queued until their write
+ * has committed. A failed write puts its records back at the head of the queue, retried every
+ * `retryIntervalMs`: a store that comes back loses nothing that fitted.
  */
 import type { FlowRecord } from '../record/flow-record.js';
 import type { FlowStore, RetentionPolicy, StoreHealth } from '../store/contract.js';
@@ -11,6 +12,8 @@ import type { RecordOutput } from './output.js';
 
 /** Retention drops whole partitions (days): checking hourly is plenty. */
 export const RETENTION_INTERVAL_MS = 3_600_000;
+/** Store writes handed over and not yet settled, at most (memory is bounded by maxQueued anyway). */
+const MAX_WRITES_IN_FLIGHT = 64;
 
 export interface StoreOutputOptions {
   /** Records per store write (store.batchsize). */
@@ -50,6 +53,10 @@ export class StoreOutput implements RecordOutput {
   private written = 0;
   private lastError: string | null = null;
   private running: Promise<void> | null = null;
+  /** Writes handed to the store and not settled yet (their records still count as queued). */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Wakes the run loop while it waits on writes in flight: new records to hand over. */
+  private arrived: (() => void) | null = null;
   private retentionDue: boolean;
   private closing = false;
   /** Cuts a retry wait short (close). */
@@ -118,6 +125,7 @@ export class StoreOutput implements RecordOutput {
   }
 
   private kick(): void {
+    this.arrived?.();
     if (this.running !== null) return;
     if (this.pending.length === 0 && !this.retentionDue) return;
     this.running = this.run().finally(() => {
@@ -127,16 +135,38 @@ export class StoreOutput implements RecordOutput {
     });
   }
 
+  /**
+   * Hands queued records to the store as soon as they arrive, up to MAX_WRITES_IN_FLIGHT writes
+   * at once: a store may accept a write long before it has committed the previous one (DuckDB
+   * stages it in memory while the previous move runs on its own threads), and records handed over
+   * early are no longer JavaScript objects the garbage collector has to trace. A failed write puts
+   * its records back at the head of the queue and pauses new writes for `retryIntervalMs`.
+   */
   private async run(): Promise<void> {
-    while (this.pending.length > 0 || this.retentionDue) {
-      if (this.retentionDue) await this.retain();
-      if (this.pending.length === 0) continue;
-      const { batches, records } = this.nextWrite();
-      try {
-        await this.store.write(records);
-      } catch (err) {
-        this.lastError = message(err);
-        this.opts.onError(err, 'write');
+    let failing = false;
+    while (this.pending.length > 0 || this.retentionDue || this.inFlight.size > 0) {
+      if (this.retentionDue && this.inFlight.size === 0) {
+        await this.retain();
+        continue;
+      }
+      if (
+        !failing &&
+        !this.retentionDue &&
+        this.pending.length > 0 &&
+        this.inFlight.size < MAX_WRITES_IN_FLIGHT
+      ) {
+        this.dispatch(this.nextWrite(), () => {
+          failing = true;
+        });
+        continue;
+      }
+      if (this.inFlight.size > 0) {
+        // A write settling, or new records to hand over.
+        await Promise.race([...this.inFlight, new Promise<void>((resolve) => (this.arrived = resolve))]);
+        this.arrived = null;
+        continue;
+      }
+      if (failing) {
         if (this.closing) {
           this.drops += this.queued;
           this.pending.length = 0;
@@ -144,24 +174,44 @@ export class StoreOutput implements RecordOutput {
           return;
         }
         await this.sleep(this.opts.retryIntervalMs);
-        continue;
+        failing = false;
       }
-      this.lastError = null;
-      this.pending.splice(0, batches);
-      this.queued -= records.length;
-      this.written += records.length;
     }
   }
 
-  /** The head batches merged up to batchSize records (a larger single batch goes whole). */
-  private nextWrite(): { batches: number; records: readonly FlowRecord[] } {
+  private dispatch(records: readonly FlowRecord[], onFailure: () => void): void {
+    const write: Promise<void> = this.store
+      .write(records)
+      .then(
+        () => {
+          this.lastError = null;
+          this.queued -= records.length;
+          this.written += records.length;
+        },
+        (err: unknown) => {
+          this.lastError = message(err);
+          this.opts.onError(err, 'write');
+          this.pending.unshift(records);
+          onFailure();
+        },
+      )
+      .finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
+  }
+
+  /** Takes the head batches merged up to batchSize records (a larger single batch goes whole). */
+  private nextWrite(): readonly FlowRecord[] {
     let n = 1;
-    let total = this.pending[0].length;
-    while (n < this.pending.length && total + this.pending[n].length <= this.opts.batchSize) {
-      total += this.pending[n].length;
+    let total = (this.pending[0] as readonly FlowRecord[]).length;
+    while (
+      n < this.pending.length &&
+      total + (this.pending[n] as readonly FlowRecord[]).length <= this.opts.batchSize
+    ) {
+      total += (this.pending[n] as readonly FlowRecord[]).length;
       n++;
     }
-    return { batches: n, records: n === 1 ? this.pending[0] : this.pending.slice(0, n).flat() };
+    const taken = this.pending.splice(0, n);
+    return n === 1 ? (taken[0] as readonly FlowRecord[]) : taken.flat();
   }
 
   private async retain(): Promise<void> {

@@ -14,13 +14,13 @@ export type DemoTarget =
 export interface DemoExportersOptions {
   /** Must be loopback (127.0.0.0/8, ::1, "localhost"): the demo never sends anywhere else. */
   target: DemoTarget;
-  /** Flow records (sFlow: samples) per second over all exporters; 1..MAX_RATE. Default 1000. */
+  /** Flow records (sFlow: samples) per second over all exporters; 1..MAX_RATE. Default DEFAULT_RATE. */
   ratePerSec?: number;
   seed?: number;
   /** Seconds until the attack starts; null: no attack. Default 45. */
   attackAfterSec?: number | null;
   attackDurationSec?: number;
-  /** Send interval (default 200 ms). */
+  /** Send interval (default DEFAULT_TICK_MS). */
   tickMs?: number;
   /** Stops the exporters when aborted. */
   signal?: AbortSignal;
@@ -51,8 +51,10 @@ export interface DemoExporters {
 
 /** A bound on what the demo may send: far below what the collector takes on 2 cores. */
 export const MAX_RATE = 100_000;
-/** Share of the flow rate per exporter (edge router, firewall, switch). */
-const SHARE: Record<DemoProtocol, number> = { netflow9: 0.45, ipfix: 0.35, sflow5: 0.2 };
+/** Flow records (sFlow: samples) per second when not told otherwise: about 1.6 Gb/s estimated. */
+export const DEFAULT_RATE = 1000;
+/** How often the exporters send, when not told otherwise. */
+export const DEFAULT_TICK_MS = 200;
 /** sFlow agents poll interface counters every 20-30 s by default; shorter so charts fill quickly. */
 const COUNTER_INTERVAL_MS = 10_000;
 
@@ -113,16 +115,16 @@ async function bindSocket(family: 4 | 6, preferred: string): Promise<Socket> {
 
 /**
  * Starts the demo's built-in exporters: an edge router (NetFlow v9, 1:100), a firewall (IPFIX,
- * unsampled) and a campus switch (sFlow, 1:2048) sending the TrafficModel's flows to the target
+ * unsampled) and a campus switch (sFlow, 1:256) sending the TrafficModel's flows to the target
  * at a bounded rate until stop(). Rejects for a non-loopback target or a rate out of bounds.
  */
 export async function startDemoExporters(opts: DemoExportersOptions): Promise<DemoExporters> {
   const host = loopbackTarget(opts.target.host);
-  const rate = opts.ratePerSec ?? 1000;
+  const rate = opts.ratePerSec ?? DEFAULT_RATE;
   if (!Number.isFinite(rate) || rate <= 0 || rate > MAX_RATE) {
     throw new Error(`demo rate ${rate} flows/s is out of bounds (1..${MAX_RATE})`);
   }
-  const tickMs = opts.tickMs ?? 200;
+  const tickMs = opts.tickMs ?? DEFAULT_TICK_MS;
   const startMs = Date.now();
   const model = new TrafficModel({
     seed: opts.seed ?? 1,
@@ -160,7 +162,7 @@ export async function startDemoExporters(opts: DemoExportersOptions): Promise<De
     const elapsed = Math.min(1000, now - lastMs);
     lastMs = now;
     for (const r of running) {
-      const want = (rate * SHARE[r.exporter.protocol] * elapsed) / 1000 + r.carry;
+      const want = (rate * r.exporter.share * elapsed) / 1000 + r.carry;
       const n = Math.floor(want);
       r.carry = want - n;
       const { datagrams, flows } = r.encode(n, now);

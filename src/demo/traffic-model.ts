@@ -9,6 +9,11 @@ import type { SyntheticFlow } from './synthetic-flow.js';
  * (Zipf-weighted choice, Pareto flow sizes), as in real networks. After `attackAfterSec` a UDP
  * reflection flood (NTP/DNS/memcached source ports, many sources, one victim) and a TCP SYN port
  * scan from one source start, for the detectors and the dashboard to show.
+ *
+ * Volumes are those of a small-to-medium network: a packet-sampled exporter's records hold only the
+ * packets its sampler picked (the collector scales them back up by the rate), flows last at most one
+ * active timeout at tens of Mb/s, so at the demo's default 1000 records/s the three exporters come to
+ * about 1.6 Gb/s estimated in all (the flood adds about 1 Gb/s), the busiest hosts to a few hundred Mb/s.
  */
 
 export type DemoProtocol = 'netflow9' | 'ipfix' | 'sflow5';
@@ -27,12 +32,16 @@ export interface DemoExporter {
   address: string;
   /** 1-in-N packet sampling. */
   samplingRate: number;
+  /** Share of the demo's flow record rate this exporter sends (the shares add up to 1). */
+  share: number;
   /** v9 source id / IPFIX observation domain / sFlow sub-agent id. */
   domainId: number;
   interfaces: readonly DemoInterface[];
 }
 
 const G = 1_000_000_000;
+/** Longest stretch of a flow one record covers (a typical active timeout). */
+const ACTIVE_TIMEOUT_MS = 59_000;
 
 export const DEMO_EXPORTERS: readonly DemoExporter[] = [
   {
@@ -40,6 +49,7 @@ export const DEMO_EXPORTERS: readonly DemoExporter[] = [
     protocol: 'netflow9',
     address: '127.0.0.2',
     samplingRate: 100,
+    share: 0.45,
     domainId: 0,
     interfaces: [
       { index: 1, name: 'transit-a', role: 'transit', speedBps: 10 * G },
@@ -52,6 +62,7 @@ export const DEMO_EXPORTERS: readonly DemoExporter[] = [
     protocol: 'ipfix',
     address: '127.0.0.3',
     samplingRate: 1,
+    share: 0.35,
     domainId: 1,
     interfaces: [
       { index: 3, name: 'outside', role: 'outside', speedBps: 10 * G },
@@ -63,7 +74,8 @@ export const DEMO_EXPORTERS: readonly DemoExporter[] = [
     name: 'campus-switch',
     protocol: 'sflow5',
     address: '127.0.0.4',
-    samplingRate: 2048,
+    samplingRate: 256,
+    share: 0.2,
     domainId: 0,
     interfaces: [
       ...[1, 2, 3, 4, 5, 6, 7, 8].map(
@@ -261,8 +273,11 @@ export class TrafficModel {
     const servers = v6 ? s.servers6 : s.servers4;
     const server = servers[zipf(servers.length, r)];
     const clientPort = 32768 + Math.floor(r() * 28000);
-    const packets = Math.min(200_000, Math.ceil(pareto(s.minPackets, 1.2, r)));
-    const durationMs = Math.min(59_000, packets * (5 + Math.floor(r() * 40)));
+    // Heavy-tailed sizes, but no faster than one request packet per 5-45 ms and no longer than the
+    // 60 s active timeout a record covers: an elephant is tens of Mb/s, not a link's worth.
+    const gapMs = 5 + Math.floor(r() * 40);
+    const packets = Math.min(Math.floor(ACTIVE_TIMEOUT_MS / gapMs), Math.ceil(pareto(s.minPackets, 1.4, r)));
+    const durationMs = packets * gapMs;
     const endMs = nowMs - Math.floor(r() * 2000);
     const startMs = endMs - durationMs;
     const vlan = office ? 10 : 20;
@@ -315,6 +330,10 @@ export class TrafficModel {
       pick.startMs = nowMs;
       pick.endMs = nowMs;
       out.push(pick);
+    } else if (exporter.samplingRate > 1) {
+      // Packet-sampled NetFlow: a record holds only the sampled packets; a direction none of whose
+      // packets was sampled is never exported (most small conversations vanish, elephants remain).
+      for (const f of [req, resp]) if (thinToSampled(f, exporter.samplingRate, r) > 0) out.push(f);
     } else {
       out.push(req, resp);
     }
@@ -325,7 +344,8 @@ export class TrafficModel {
     const srcPort = ports[Math.floor(r() * ports.length)];
     const size = srcPort === 123 ? 468 : srcPort === 53 ? 1200 : 1400;
     const nets = ['192.0.2', '198.51.100', '203.0.113'];
-    const packets = sampled ? 1 : 50 + Math.floor(r() * 2000);
+    // 20-600 packets per reflector in 10 s: with hundreds of reflectors, about 1 Gb/s at the victim.
+    const packets = sampled ? 1 : 20 + Math.floor(r() * 580);
     const f: SyntheticFlow = {
       ipVersion: 4,
       srcAddr: `${nets[Math.floor(r() * 3)]}.${1 + Math.floor(r() * 254)}`,
@@ -347,9 +367,12 @@ export class TrafficModel {
       vlan: 20,
     };
     route(exporter, f, false, f.srcAddr.length % 2 === 0, 4);
+    // Exported because at least one of its packets was sampled.
+    if (!sampled && exporter.samplingRate > 1) thinToSampled(f, exporter.samplingRate, r, 1);
     return f;
   }
 
+  /** One sampled probe per record on a sampled exporter: each stands for samplingRate probes. */
   private scanFlow(exporter: DemoExporter, r: () => number, nowMs: number): SyntheticFlow {
     const port = this.scanPort;
     this.scanPort = port >= 65535 ? 1 : port + 1;
@@ -438,6 +461,38 @@ function zipf(n: number, r: () => number): number {
     if (x < 0) return k;
   }
   return n - 1;
+}
+
+/**
+ * Keeps the packets a 1-in-`rate` packet sampler would pick out of `f` (at least `min`), scaling
+ * bytes, flags and times to match; returns the packets kept. The collector multiplies them back by
+ * the rate, so the estimate is the flow's true size on average, as with a real sampling exporter.
+ */
+function thinToSampled(f: SyntheticFlow, rate: number, r: () => number, min = 0): number {
+  const kept = Math.max(min, binomial(f.packets, 1 / rate, r));
+  if (kept === 0 || kept === f.packets) return kept;
+  f.bytes = Math.round((f.bytes / f.packets) * kept);
+  f.packets = kept;
+  // The OR of a few mid-connection packets' flags: ACK, some with PSH; no handshake seen.
+  if (f.protocol === 6 && f.tcpFlags !== 0x02) f.tcpFlags = r() < 0.5 ? 0x10 : 0x18;
+  if (kept === 1) f.startMs = f.endMs;
+  return kept;
+}
+
+/** Binomial(n, p): exact by geometric gaps for small means, normal approximation for large ones. */
+function binomial(n: number, p: number, r: () => number): number {
+  if (p >= 1) return n;
+  const mean = n * p;
+  if (mean > 30) {
+    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    return Math.min(n, Math.max(0, Math.round(mean + z * Math.sqrt(mean * (1 - p)))));
+  }
+  // Packets from one sampled packet to the next are geometric: count how many fit in n.
+  const logQ = Math.log(1 - p);
+  const gap = () => Math.floor(Math.log(1 - r()) / logQ) + 1;
+  let k = 0;
+  for (let i = gap(); i <= n; i += gap()) k++;
+  return k;
 }
 
 /** Pareto(xm, alpha): heavy-tailed flow sizes, most small, a few elephants. */

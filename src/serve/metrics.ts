@@ -10,6 +10,10 @@
  * Label cardinality is bounded by the stats themselves: `exporter` takes at most
  * decode.maxexporters values plus "other", `kind` the DecodeErrorKind list, `listen` the
  * configured listeners. Allow-list refusals are a total only (their sources are not exporters).
+ *
+ * The `flowgate_store_*` metrics exist only when the collector has a flow store (store.enabled):
+ * a 0 there would read as "empty store" or "store not ready" and fire alerts on a collector that
+ * was never meant to store.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CollectorStats } from '../collector.js';
@@ -59,6 +63,8 @@ export class FlowgateMetrics {
 
   private readonly c;
   private readonly g;
+  /** Null without a flow store: its metrics are then not registered at all. */
+  private readonly storeMetrics;
 
   constructor(private readonly source: MetricsSource) {
     const r = this.registry;
@@ -111,7 +117,6 @@ export class FlowgateMetrics {
         'NetFlow v9/IPFIX exporter restarts detected (templates dropped), per exporter',
         ['exporter'],
       ),
-      storeWritten: counter('store_records_written_total', 'Records written to the flow store'),
     };
     this.g = {
       uptime: gauge(r, 'uptime_seconds', 'Seconds since the collector started'),
@@ -137,10 +142,33 @@ export class FlowgateMetrics {
         'UDP receive buffer requested (flow.udpbuffer), per listener',
         ['listen', 'transport'],
       ),
-      storeReady: gauge(r, 'store_ready', '1 when the flow store accepts writes and queries'),
-      storeBytes: gauge(r, 'store_bytes', 'Bytes used by the flow store'),
-      storePartitions: gauge(r, 'store_partitions', 'Time partitions held by the flow store'),
+      clockSkew: gauge(
+        r,
+        'exporter_clock_skew_seconds',
+        "Seconds the exporter's clock is behind the collector's (negative: ahead), from NetFlow/IPFIX header export times, per exporter",
+        ['exporter'],
+      ),
+      clockSkewed: gauge(
+        r,
+        'exporters_clock_skewed',
+        'Exporters whose clock skew is beyond general.maxclockskew',
+      ),
     };
+    this.storeMetrics =
+      source.store === null
+        ? null
+        : {
+            written: counter('store_records_written_total', 'Records written to the flow store'),
+            ready: gauge(r, 'store_ready', '1 when the flow store accepts writes and queries'),
+            bytes: gauge(r, 'store_bytes', 'Bytes used by the flow store'),
+            partitions: gauge(r, 'store_partitions', 'Time partitions held by the flow store'),
+            queueDepth: gauge(
+              r,
+              'store_queue_depth',
+              'Records waiting for the flow store (store.queue bounds it)',
+            ),
+            drops: counter('store_drops_total', 'Records dropped because the flow store queue was full'),
+          };
     collectDefaultMetrics({ register: r, prefix: METRIC_PREFIX });
   }
 
@@ -173,9 +201,11 @@ export class FlowgateMetrics {
     g.outputDepth.set(s.output.depth);
     g.tcpOpen.set(s.tcp.connections);
     g.exporters.set(s.totals.exporters);
+    g.clockSkewed.set(s.totals.clockSkewed);
 
     g.templates.reset();
     g.lastSeen.reset();
+    g.clockSkew.reset();
     for (const e of s.exporters) {
       const exporter = { exporter: e.address };
       c.datagrams.follow(e.datagrams, exporter);
@@ -190,6 +220,7 @@ export class FlowgateMetrics {
         c.restarts.follow(e.templateState.restarts, exporter);
       }
       if (e.lastSeen !== null) g.lastSeen.set(exporter, Date.parse(e.lastSeen) / 1000);
+      if (e.clockSkewSec !== null) g.clockSkew.set(exporter, e.clockSkewSec);
     }
 
     g.recvBuffer.reset();
@@ -200,11 +231,13 @@ export class FlowgateMetrics {
       if (l.recvBufferRequested !== null) g.recvBufferRequested.set(labels, l.recvBufferRequested);
     }
 
-    if (store !== null) {
-      g.storeReady.set(store.ready ? 1 : 0);
-      g.storeBytes.set(store.bytes);
-      g.storePartitions.set(store.partitions);
-      c.storeWritten.follow(store.recordsWritten);
+    if (this.storeMetrics !== null && store !== null) {
+      this.storeMetrics.ready.set(store.ready ? 1 : 0);
+      this.storeMetrics.bytes.set(store.bytes);
+      this.storeMetrics.partitions.set(store.partitions);
+      this.storeMetrics.written.follow(store.recordsWritten);
+      this.storeMetrics.queueDepth.set(s.store?.queueDepth ?? 0);
+      this.storeMetrics.drops.follow(s.store?.drops ?? 0);
     }
   }
 }

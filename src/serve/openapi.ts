@@ -102,8 +102,10 @@ export const OPENAPI_DOCUMENT = {
               description:
                 'CollectorStats (src/collector.ts): uptimeSec, listeners, received, queue, decode, ' +
                 'output, tcp, templateDb, exporters[] (datagrams, bytes, records, errors by kind, ' +
-                'sequence, templateState, firstSeen, lastSeen), totals, notAllowed, interfaces, ' +
-                'interfacesDropped; plus `store` (StoreHealth) when a store is configured',
+                'sequence, templateState, firstSeen, lastSeen, clockSkewSec: seconds the exporter clock ' +
+                'is behind the collector (negative: ahead; null for sFlow), clockSkewed: beyond ' +
+                'general.maxclockskew), totals (including clockSkewed, the count of flagged exporters), ' +
+                'notAllowed, interfaces, interfacesDropped; plus `store` (StoreHealth) when a store is configured',
               required: ['uptimeSec', 'listeners', 'exporters', 'totals', 'queue', 'output'],
             },
             'Statistics snapshot',

@@ -2,6 +2,7 @@ import type { FlowProtocol } from '../decode/datagram.js';
 import type { DecodeErrorKind } from '../decode/errors.js';
 import type { DecodeSink, InterfaceCounters } from '../decode/sink.js';
 import type { FlowRecord } from '../record/flow-record.js';
+import { ClockSkewEstimate, DEFAULT_MAX_CLOCK_SKEW_SEC, isClockSkewed } from './clock-skew.js';
 import { SequenceStream } from './sequence-gaps.js';
 
 /** Key of the bucket exporters beyond `maxExporters` are counted in. */
@@ -22,6 +23,8 @@ class ExporterCounters {
   readonly errors = new Map<DecodeErrorKind, number>();
   lastError: string | null = null;
   readonly streams = new Map<string, SequenceStream>();
+  /** Null until a datagram with an export time arrives (sFlow has none). */
+  clockSkew: ClockSkewEstimate | null = null;
 
   constructor(readonly address: string) {}
 }
@@ -33,6 +36,8 @@ export interface ExporterStatsOptions {
   maxInterfaces: number;
   /** Keep 1 record in N (general.downsample); kept records get weight × N. */
   downsample: number;
+  /** Seconds of exporter clock skew beyond which an exporter is flagged (general.maxclockskew; default 10). */
+  maxClockSkewSec?: number;
   /** Where records go next (the batcher). */
   forward: (rec: FlowRecord) => void;
 }
@@ -49,6 +54,14 @@ export interface ExporterSnapshot {
   errors: Record<string, number>;
   lastError: string | null;
   sequence: { streams: number; missing: number; reordered: number; duplicates: number; resets: number };
+  /**
+   * Seconds the exporter's clock is behind the collector's (negative: ahead), from the header
+   * export times of its recent datagrams (see stats/clock-skew.ts); null for sFlow, which has none,
+   * and for the "other" bucket, which mixes exporters.
+   */
+  clockSkewSec: number | null;
+  /** The skew is beyond general.maxclockskew (1 s more allowed behind: whole-second export times). */
+  clockSkewed: boolean;
   /** NetFlow v9 / IPFIX template state of this exporter (filled by the collector); null for others. */
   templateState: TemplateState | null;
 }
@@ -76,6 +89,8 @@ export interface ExporterStatsSnapshot {
     samplingUnknown: number;
     sequenceMissing: number;
     notAllowed: number;
+    /** Exporters whose clockSkewed is true. */
+    clockSkewed: number;
   };
   /** Datagrams refused by the allow-list, per source address. */
   notAllowed: Record<string, number>;
@@ -142,12 +157,16 @@ export class ExporterStats implements DecodeSink {
     e.lastError = message;
   }
 
-  datagram(exporter: string, protocol: FlowProtocol, bytes: number): void {
+  datagram(exporter: string, protocol: FlowProtocol, bytes: number, exportTimeMs: number | null): void {
     const e = this.exporter(exporter);
     e.protocol = protocol;
     e.datagrams++;
     e.bytes += bytes;
     e.lastSeenMs = this.nowMs;
+    if (exportTimeMs !== null && e.address !== OTHER_EXPORTERS) {
+      e.clockSkew ??= new ClockSkewEstimate();
+      e.clockSkew.add(this.nowMs, exportTimeMs);
+    }
   }
 
   sequence(exporter: string, stream: string, sequence: number, units: number): void {
@@ -193,7 +212,9 @@ export class ExporterStats implements DecodeSink {
       samplingUnknown: 0,
       sequenceMissing: 0,
       notAllowed: 0,
+      clockSkewed: 0,
     };
+    const maxClockSkewSec = this.opts.maxClockSkewSec ?? DEFAULT_MAX_CLOCK_SKEW_SEC;
     for (const e of this.exporters.values()) {
       const errors: Record<string, number> = {};
       for (const [kind, n] of e.errors) {
@@ -207,6 +228,9 @@ export class ExporterStats implements DecodeSink {
         sequence.duplicates += s.duplicates;
         sequence.resets += s.resets;
       }
+      const clockSkewSec = e.clockSkew?.skewSec() ?? null;
+      const clockSkewed = clockSkewSec !== null && isClockSkewed(clockSkewSec, maxClockSkewSec);
+      if (clockSkewed) totals.clockSkewed++;
       exporters.push({
         address: e.address,
         protocol: e.protocol,
@@ -219,6 +243,8 @@ export class ExporterStats implements DecodeSink {
         errors,
         lastError: e.lastError,
         sequence,
+        clockSkewSec,
+        clockSkewed,
         templateState: null,
       });
       totals.datagrams += e.datagrams;

@@ -27,6 +27,7 @@ export function testConfig(over: {
       templatedb: '',
       templatedbinterval: 60,
       downsample: 1,
+      maxclockskew: 10,
       datadir: '',
       ...over.general,
     },
@@ -99,7 +100,7 @@ export class EchoDecoder extends FlowDecoder {
       while (performance.now() < until);
     }
     this.seen.push(d);
-    sink.datagram(d.srcAddress, 'netflow5', d.payload.length);
+    sink.datagram(d.srcAddress, 'netflow5', d.payload.length, null);
     const r = new FlowRecord();
     r.flowsrcip = d.srcAddress;
     r.srcport = d.srcPort;

@@ -18,6 +18,7 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
     templatedb: './data/templates.json',
     templatedbinterval: 60,
     downsample: 1,
+    maxclockskew: 10,
     datadir: './data',
   });
   assert.deepEqual(c.decode, {

@@ -63,7 +63,7 @@ describe('demo exporters', () => {
       }
       assert.deepEqual(byType.get('netflow9'), new Set([100]));
       assert.deepEqual(byType.get('netflow10'), new Set([1]));
-      assert.deepEqual(byType.get('sflow5'), new Set([2048]));
+      assert.deepEqual(byType.get('sflow5'), new Set([256]));
       assert.equal(sink.records.length, atStop.flows);
       assert.ok(sink.counterSamples.length >= 9, 'switch interface counters');
       assert.ok(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_RATE, DEFAULT_TICK_MS } from '../../src/demo/demo-exporters.js';
 import { ATTACK, DEMO_EXPORTERS, TrafficModel } from '../../src/demo/traffic-model.js';
 
 const START = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -24,7 +25,63 @@ function run(seed: number, attackAfterSec: number | null, seconds: number) {
   return { model, flows: out };
 }
 
+/**
+ * What the collector would estimate from a minute of the demo at its default rate, paced as the
+ * demo's exporters pace it: bits/s in all, per exporter, per source and destination host
+ * (sampled bytes × sampling rate, the collector's estimate).
+ */
+function estimatedMinute(seed: number, attackAfterSec: number | null) {
+  const model = new TrafficModel({ seed, startMs: START, attackAfterSec });
+  const carry = model.exporters.map(() => 0);
+  const perExporter = new Map<string, number>();
+  const bySrc = new Map<string, number>();
+  const byDst = new Map<string, number>();
+  const add = (m: Map<string, number>, k: string, bits: number) => m.set(k, (m.get(k) ?? 0) + bits / 60);
+  let total = 0;
+  for (let t = 0; t < 60_000; t += DEFAULT_TICK_MS) {
+    model.exporters.forEach((e, i) => {
+      const want = (DEFAULT_RATE * e.share * DEFAULT_TICK_MS) / 1000 + carry[i];
+      const n = Math.floor(want);
+      carry[i] = want - n;
+      for (const f of model.flows(e, n, START + t)) {
+        const bits = f.bytes * 8 * e.samplingRate;
+        total += bits / 60;
+        add(perExporter, e.name, bits);
+        add(bySrc, f.srcAddr, bits);
+        add(byDst, f.dstAddr, bits);
+      }
+    });
+  }
+  const top = (m: Map<string, number>) => Math.max(...m.values());
+  return { total, perExporter, topSrc: top(bySrc), topDst: top(byDst), byDst };
+}
+
+const M = 1e6;
+const mbps = (bps: number) => `${(bps / M).toFixed(0)} Mb/s`;
+
 describe('demo traffic model', () => {
+  it('estimates a small-to-medium network at the default rate: 0.3-2 Gb/s, top hosts 10-1000 Mb/s', () => {
+    for (const seed of [1, 2, 3]) {
+      const m = estimatedMinute(seed, null);
+      assert.ok(m.total >= 300 * M && m.total <= 2000 * M, `seed ${seed}: ${mbps(m.total)} in all`);
+      assert.deepEqual([...m.perExporter.keys()].sort(), ['campus-switch', 'dc-firewall', 'edge-router']);
+      for (const [name, bps] of m.perExporter)
+        assert.ok(bps >= 20 * M && bps <= 1500 * M, `seed ${seed}: ${name} ${mbps(bps)}`);
+      for (const top of [m.topSrc, m.topDst])
+        assert.ok(top >= 10 * M && top <= 1000 * M, `seed ${seed}: top host ${mbps(top)}`);
+    }
+  });
+
+  it('makes the flood stand out without leaving the network plausible', () => {
+    const quiet = estimatedMinute(4, null);
+    const attacked = estimatedMinute(4, 0);
+    const victim = attacked.byDst.get(ATTACK.floodVictim) ?? 0;
+    assert.ok(victim >= 300 * M && victim <= 2000 * M, `victim receives ${mbps(victim)}`);
+    assert.equal(attacked.topDst, victim, 'the victim is the top destination');
+    assert.ok(attacked.total <= 4000 * M, `${mbps(attacked.total)} in all under attack`);
+    assert.ok(attacked.total > quiet.total + 300 * M, `${mbps(quiet.total)} -> ${mbps(attacked.total)}`);
+  });
+
   it('is deterministic for a seed and differs between seeds', () => {
     const a = run(42, 10, 20).flows;
     const b = run(42, 10, 20).flows;
@@ -92,7 +149,7 @@ describe('demo traffic model', () => {
       [
         ['netflow9', 100],
         ['ipfix', 1],
-        ['sflow5', 2048],
+        ['sflow5', 256],
       ],
     );
     const { model, flows } = run(5, null, 5);

@@ -8,6 +8,8 @@ export class CollectingSink implements DecodeSink {
   records: FlowRecord[] = [];
   errors: { exporter: string; kind: DecodeErrorKind; message: string }[] = [];
   datagrams: { exporter: string; protocol: FlowProtocol; bytes: number }[] = [];
+  /** Header export time of each datagram, in the order of `datagrams` (kept apart so their shape stays). */
+  exportTimesMs: (number | null)[] = [];
   sequences: { exporter: string; stream: string; sequence: number; units: number }[] = [];
   samplingUnknownCount = 0;
   counterSamples: InterfaceCounters[] = [];
@@ -18,8 +20,9 @@ export class CollectingSink implements DecodeSink {
   error(exporter: string, kind: DecodeErrorKind, message: string): void {
     this.errors.push({ exporter, kind, message });
   }
-  datagram(exporter: string, protocol: FlowProtocol, bytes: number): void {
+  datagram(exporter: string, protocol: FlowProtocol, bytes: number, exportTimeMs: number | null): void {
     this.datagrams.push({ exporter, protocol, bytes });
+    this.exportTimesMs.push(exportTimeMs);
   }
   sequence(exporter: string, stream: string, sequence: number, units: number): void {
     this.sequences.push({ exporter, stream, sequence, units });

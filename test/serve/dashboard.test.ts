@@ -5,111 +5,46 @@
  * the default range shows them. Screenshots go to test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { type Collector, startCollector } from '../../src/collector.js';
-import { FlowDecoder } from '../../src/decode/flow-decoder.js';
-import { defaultDecoderSettings } from '../../src/decode/settings.js';
 import type { FlowRecord } from '../../src/record/flow-record.js';
-import { type ApiServer, startApiServer } from '../../src/serve/api-server.js';
+import type { ApiServer } from '../../src/serve/api-server.js';
 import { DASHBOARD_CSP } from '../../src/serve/routes/dashboard.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { MemoryOutput, quietLogger, sendUdp, testConfig, waitFor } from '../collector/helpers.js';
-import { CollectingSink } from '../helpers/collecting-sink.js';
-import { corpusPath } from '../helpers/corpus.js';
-import { datagramOf } from '../helpers/datagram.js';
-import { ASA_DATA, ASA_TPL, V5 } from './helpers.js';
+import {
+  ARTIFACTS,
+  column,
+  decodedRecords,
+  launchChromium,
+  loaded,
+  PAYLOADS,
+  paintedPixels,
+  skipWithoutChromium as skip,
+  startDashboardApi,
+  watchErrors,
+} from './dashboard-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = 'test-artifacts';
 const TOKEN = 'dashboard-token-0123456789';
-const MIKROTIK = ['tpl', 'data258', 'data259'].map((f) =>
-  readFileSync(corpusPath(`ipfix/logstash_ipfix_mikrotik_${f}.dat`)),
-);
-const PAYLOADS = [V5, ASA_TPL, ASA_DATA, ...MIKROTIK];
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} missing (scripts/install-test-deps.sh installs it)`;
-
 let collector: Collector;
 let store: DuckDbStore;
 let storeDir: string;
 let browser: Browser;
 let records: FlowRecord[];
 
-/** The captures decoded, each record's time moved into the last 50 minutes (one per minute). */
-function decodedRecords(nowMs: number): FlowRecord[] {
-  const d = new FlowDecoder(defaultDecoderSettings());
-  const sink = new CollectingSink();
-  for (const p of PAYLOADS) d.decode(datagramOf(p, '127.0.0.1'), sink);
-  return sink.records.map((r, i) => {
-    r.end = nowMs - 60_000 - (i % 50) * 60_000;
-    r.start = r.end - 2_000;
-    r.duration = 2_000;
-    return r;
-  });
-}
-
-async function startApi(token: string | null): Promise<ApiServer> {
-  return startApiServer({
-    listen: '127.0.0.1:0',
-    token,
-    allowNoToken: false,
-    collector,
-    templates: () => [],
-    store,
-    flowStore: store,
-    logger: quietLogger,
-  });
-}
-
-/** Console errors and uncaught exceptions of a page. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  return errors;
-}
-
-/** Waits until a refresh started after `previous` has filled every panel (body data-loaded). */
-async function loaded(page: Page, previous: number): Promise<number> {
-  // Polled from here: in-page predicates given as strings are eval, which the page's CSP forbids.
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const n = Number((await page.getAttribute('body', 'data-loaded')) ?? 0);
-    if (n > previous) return n;
-    if (Date.now() > until) throw new Error(`dashboard refresh ${previous + 1} did not finish in 10 s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Pixels of the chart canvas painted with a series colour (not background, grid or text). */
-function paintedPixels(page: Page): Promise<number> {
-  return page.$eval('#chart canvas', (canvas) => {
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-      if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
-    }
-    return n;
-  });
-}
+const startApi = (token: string | null): Promise<ApiServer> => startDashboardApi(collector, store, token);
 
 /** The part of the browser's window the token check reads (the tests have no DOM types). */
 interface Window {
   sessionStorage: { getItem(key: string): string | null };
 }
 
-const column = (page: Page, selector: string, index: number) =>
-  page.$$eval(`${selector} tbody tr`, (rows, i) => rows.map((r) => r.children[i]?.textContent ?? ''), index);
-
 before(async () => {
   if (skip) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
   collector = await startCollector(testConfig({}), quietLogger, { output: new MemoryOutput() });
   await sendUdp('127.0.0.1', collector.listeners[0].port, PAYLOADS);
   await waitFor('six datagrams decoded', () => collector.stats().decode.datagrams === PAYLOADS.length);
@@ -118,20 +53,7 @@ before(async () => {
   await store.open();
   records = decodedRecords(Date.now());
   await store.write(records);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // playwright-core gives every launch a fresh temporary profile (its own --user-data-dir).
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    timeout: 15_000,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -48,15 +48,15 @@ test('per-exporter counters: datagrams, bytes, records, errors by kind, sampling
     forward: (r) => forwarded.push(r),
   });
   s.nowMs = Date.UTC(2024, 0, 1, 12);
-  s.datagram('192.0.2.1', 'netflow9', 1400);
+  s.datagram('192.0.2.1', 'netflow9', 1400, null);
   s.record(rec('192.0.2.1'));
   s.record(rec('192.0.2.1'));
   s.samplingUnknown('192.0.2.1', 2);
   s.nowMs = Date.UTC(2024, 0, 1, 12, 5);
-  s.datagram('192.0.2.1', 'netflow9', 600);
+  s.datagram('192.0.2.1', 'netflow9', 600, null);
   s.error('192.0.2.1', 'template_unknown', 'template 260 from 192.0.2.1 domain 0 unknown: record skipped');
   s.error('192.0.2.1', 'template_unknown', 'template 261 from 192.0.2.1 domain 0 unknown: record skipped');
-  s.datagram('2001:db8::9', 'sflow5', 200);
+  s.datagram('2001:db8::9', 'sflow5', 200, null);
   const snap = s.snapshot();
   const e = snap.exporters.find((x) => x.address === '192.0.2.1');
   assert.ok(e);
@@ -77,8 +77,8 @@ test('per-exporter counters: datagrams, bytes, records, errors by kind, sampling
 
 test('exporters beyond decode.maxexporters share the "other" bucket', () => {
   const s = new ExporterStats({ maxExporters: 2, maxInterfaces: 10, downsample: 1, forward: () => {} });
-  for (const a of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']) s.datagram(a, 'netflow5', 100);
-  s.datagram('192.0.2.1', 'netflow5', 100);
+  for (const a of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']) s.datagram(a, 'netflow5', 100, null);
+  s.datagram('192.0.2.1', 'netflow5', 100, null);
   const snap = s.snapshot();
   assert.deepEqual(
     snap.exporters.map((e) => [e.address, e.datagrams]),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { detectProtocol, FlowDecoder } from '../../src/decode/flow-decoder.js';
 import { defaultDecoderSettings } from '../../src/decode/settings.js';
 import { FlowRecord } from '../../src/record/flow-record.js';
 import { toJsonObject } from '../../src/record/json.js';
+import { LOCK_FILE } from '../../src/store/dir-lock.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { CollectingSink } from '../helpers/collecting-sink.js';
 import { corpusPath } from '../helpers/corpus.js';
@@ -47,7 +48,9 @@ describe('DuckDB store specifics', () => {
           .sort(),
         ['flows-2024-03-01.duckdb', 'flows-2024-03-02.duckdb', 'flows-2024-03-03.duckdb'],
       );
-      const sizes = readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+      const sizes = readdirSync(dir)
+        .filter((f) => f.startsWith('flows-'))
+        .reduce((s, f) => s + statSync(join(dir, f)).size, 0);
       assert.equal(store.health().bytes, sizes);
       const dropped = await store.applyRetention({ maxAgeMs: 1.9 * DAY, maxBytes: null }, DAY0 + 4 * DAY);
       assert.equal(dropped, 2);
@@ -57,7 +60,9 @@ describe('DuckDB store specifics', () => {
       assert.deepEqual(store.partitionFiles(), [join(dir, 'flows-2024-03-03.duckdb')]);
       assert.equal(
         store.health().bytes,
-        readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0),
+        readdirSync(dir)
+          .filter((f) => f.startsWith('flows-'))
+          .reduce((s, f) => s + statSync(join(dir, f)).size, 0),
       );
       // A late record for a dropped day recreates its partition.
       const late = new FlowRecord();
@@ -255,5 +260,31 @@ describe('DuckDB store specifics', () => {
       assert.equal(top.find((t) => t.key === 64501)?.bits, bits64501);
       assert.equal(top.find((t) => t.key === null)?.flows, nullFlows);
     });
+  });
+});
+
+describe('DuckDB store directory lock', () => {
+  test('a second store on the same (even empty) directory is refused until the first closes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-lock-'));
+    const first = new DuckDbStore({ dir });
+    await first.open();
+    const second = new DuckDbStore({ dir });
+    await assert.rejects(second.open(), new RegExp(`in use by process ${process.pid}`));
+    await first.close();
+    await second.open();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a lock left by a process that no longer runs is taken over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-lock-'));
+    // A pid that cannot be running: above the kernel's pid_max.
+    writeFileSync(join(dir, LOCK_FILE), '4194305\n');
+    const store = new DuckDbStore({ dir });
+    await store.open();
+    assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
+    await store.close();
+    assert.ok(!existsSync(join(dir, LOCK_FILE)));
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -98,7 +98,8 @@ export function decodeSflow(d: Datagram, settings: DecoderSettings, sink: Decode
   const uptime = u32(buf, off + 8);
   const sampleCount = u32(buf, off + 12);
   off += 16;
-  sink.datagram(agent, 'sflow5', len);
+  // sFlow v5 headers carry the agent's uptime, never its wall clock: no export time.
+  sink.datagram(agent, 'sflow5', len, null);
   sink.sequence(agent, `sflow:${subAgentId}`, sequence, 1);
 
   const limits = settings.limits;

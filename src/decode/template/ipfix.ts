@@ -34,7 +34,8 @@ export function decodeIpfixMessages(d: Datagram, h: TemplateSetHandler, sink: De
   const len = buf.length;
   const exporter = d.srcAddress;
   // Counted like v5: a datagram too short for its header still arrived from this exporter.
-  sink.datagram(exporter, 'ipfix', len);
+  // Several messages back to back were sent together: the first one's export time stands for all.
+  sink.datagram(exporter, 'ipfix', len, len < HEADER_LENGTH ? null : buf.readUInt32BE(4) * 1000);
   if (len < HEADER_LENGTH) {
     sink.error(
       exporter,

@@ -73,7 +73,7 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
   const len = buf.length;
   const exporter = d.srcAddress;
   // Counted like v5: a datagram too short for its header still arrived from this exporter.
-  sink.datagram(exporter, 'netflow9', len);
+  sink.datagram(exporter, 'netflow9', len, len < HEADER_LENGTH ? null : buf.readUInt32BE(8) * 1000);
   if (len < HEADER_LENGTH) {
     sink.error(
       exporter,

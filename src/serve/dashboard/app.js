@@ -2,7 +2,7 @@
 // own so one failing query (or a missing store) never blanks the others.
 import { ApiError, getJson, onTokenNeeded } from './api.js';
 import { clearChart, drawStacked, resizeChart } from './charts.js';
-import { ago, formatMetric, si, utc } from './format.js';
+import { ago, formatMetric, si, skew, utc } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,7 +35,10 @@ function el(tag, props = {}, children = []) {
   return e;
 }
 
-/** A table; `cols` is [header, (row) => text, numeric?]. */
+/**
+ * A table; `cols` is [header, (row) => text, numeric?, (row) => {class?, title?}?]. Text cells carry
+ * their text as a tooltip too: a cell cut short with an ellipsis can still be read in full.
+ */
 function table(cols, rows) {
   const head = el(
     'tr',
@@ -46,7 +49,13 @@ function table(cols, rows) {
     el(
       'tr',
       {},
-      cols.map(([, f, num]) => el('td', num ? { class: 'num' } : {}, [String(f(r))])),
+      cols.map(([, f, num, extra]) => {
+        const text = String(f(r));
+        const more = extra?.(r) ?? {};
+        const cls = [num ? 'num' : '', more.class ?? ''].filter(Boolean).join(' ');
+        const title = more.title ?? (num ? '' : text);
+        return el('td', { ...(cls ? { class: cls } : {}), ...(title ? { title } : {}) }, [text]);
+      }),
     ),
   );
   return el('table', {}, [el('thead', {}, [head]), el('tbody', {}, body)]);
@@ -229,6 +238,16 @@ async function loadFlows(r, filter) {
   });
 }
 
+// Collectors older than the clock skew check send neither field: the column then shows "—".
+const clockSkewText = (e) => `${skew(e.clockSkewSec)}${e.clockSkewed === true ? ' ⚠' : ''}`;
+const clockSkewCell = (e) =>
+  e.clockSkewed === true
+    ? { class: 'warn', title: "beyond the collector's clock skew threshold: check the exporter's NTP" }
+    : {
+        title:
+          "arrival minus the exporter's header export time: + its clock is behind, − ahead; none for sFlow",
+      };
+
 /** Previous /stats snapshot: records/s is the difference between two polls. */
 let lastStats = null;
 
@@ -247,8 +266,9 @@ async function loadExporters() {
     };
     lastStats = { stats, at: now };
     const errors = (e) => Object.values(e.errors ?? {}).reduce((a, b) => a + b, 0);
+    const exporters = stats.exporters ?? [];
     target.replaceChildren(
-      stats.exporters.length === 0
+      exporters.length === 0
         ? message('No exporter has sent anything yet.')
         : table(
             [
@@ -262,9 +282,10 @@ async function loadExporters() {
               ['templates', (e) => (e.templateState === null ? '–' : e.templateState.templates), true],
               ['restarts', (e) => (e.templateState === null ? '–' : e.templateState.restarts), true],
               ['last seen', (e) => ago(e.lastSeen === null ? null : Date.parse(e.lastSeen), now)],
+              ['clock skew', clockSkewText, true, clockSkewCell],
               ['last error', (e) => e.lastError ?? ''],
             ],
-            stats.exporters,
+            exporters,
           ),
     );
   });
@@ -333,7 +354,9 @@ function start() {
   for (const id of ['from', 'to', 'metric', 'groupby', 'topmetric'])
     $(id).addEventListener('change', refresh);
   $('refresh').addEventListener('change', schedule);
-  window.addEventListener('resize', () => resizeChart($('chart')));
+  // Not only window resizes: the page's scrollbar appearing once the tables fill narrows the chart too.
+  // Deferred to the next frame so resizing the plot never re-enters the observer in the same frame.
+  new ResizeObserver(() => requestAnimationFrame(() => resizeChart($('chart')))).observe($('chart'));
   schedule();
   refresh();
 }

@@ -59,5 +59,6 @@ export function clearChart(el) {
 }
 
 export function resizeChart(el) {
-  if (plot !== null) plot.setSize({ width: Math.max(300, el.clientWidth), height: 260 });
+  const width = Math.max(300, el.clientWidth);
+  if (plot !== null && plot.width !== width) plot.setSize({ width, height: 260 });
 }

@@ -41,3 +41,24 @@ export function ago(ms, now) {
   if (s < 172800) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86400)} d ago`;
 }
+
+/**
+ * Exporter clock skew (arrival minus the exporter's header export time, seconds): "+2 s", "−130 s",
+ * "+17 min"; "—" when unknown (sFlow carries no export time, or the collector does not report it).
+ */
+export function skew(seconds) {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '—';
+  const s = Math.round(seconds);
+  // U+2212: a real minus sign lines up with the plus in a right-aligned column.
+  const sign = s > 0 ? '+' : s < 0 ? '\u2212' : '';
+  const a = Math.abs(s);
+  const text =
+    a < 600
+      ? `${a} s`
+      : a < 7200
+        ? `${Math.round(a / 60)} min`
+        : a < 172800
+          ? `${Math.round(a / 3600)} h`
+          : `${Math.round(a / 86400)} d`;
+  return `${sign}${text}`;
+}

@@ -17,7 +17,12 @@
  */
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBType,
+} from '@duckdb/node-api';
 import type { FilterExpr } from '../../query/filter-ast.js';
 import type { FlowRecord } from '../../record/flow-record.js';
 import { type FlowRecordJson, toJsonObject } from '../../record/json.js';
@@ -36,8 +41,16 @@ import type {
   TopQuery,
   TopRow,
 } from '../contract.js';
+import { lockDirectory } from '../dir-lock.js';
 import { filterToSql, sqlString } from '../sql/filter-sql.js';
-import { appendRecords, appendRollup, flowTimeMs, type RollupRow } from './append.js';
+import {
+  appendChunk,
+  appendRollup,
+  type ColumnChunk,
+  fillPartitions,
+  type PartitionColumns,
+  type RollupRow,
+} from './append.js';
 import { rowToRecord } from './row-record.js';
 import {
   createFlowsTableSql,
@@ -60,6 +73,20 @@ interface Partition {
   alias: string;
   file: string;
 }
+
+/** A write waiting to be merged into the next transaction (see write()). */
+interface PendingWrite {
+  parts: readonly PartitionColumns[];
+  records: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Rows merged into one transaction, at most. A move of a row group (122,880 rows) or more goes
+ * straight to the partition file without the WAL; more than a few row groups only costs memory.
+ */
+const MAX_MERGED_ROWS = 4 * 122_880;
 
 const FILE_RE = /^flows-(\d{4}-\d{2}-\d{2})(?:T(\d{2})(\d{2})(\d{2}))?\.duckdb$/;
 
@@ -116,6 +143,29 @@ function keyOf(dimension: Dimension, v: unknown): string | number | null {
   return String(v);
 }
 
+/** SQL: `column` is one of `keys` (group keys as DuckDB returned them; null matches NULL). */
+function keyIn(column: string, keys: readonly unknown[]): string {
+  const literals: string[] = [];
+  let orNull = false;
+  for (const k of keys) {
+    if (k === null || k === undefined) orNull = true;
+    else if (typeof k === 'string') literals.push(sqlString(k));
+    else if ((typeof k === 'number' && Number.isFinite(k)) || typeof k === 'bigint') literals.push(String(k));
+    else throw new TypeError(`unexpected group key ${String(k)}`);
+  }
+  // list_contains, not IN: DuckDB plans `IN (...)` as a hash join against the scan, about twice
+  // as slow over 10 M rows; list_contains is a plain per-row filter.
+  const terms = literals.length > 0 ? [`list_contains([${literals.join(', ')}], ${column})`] : [];
+  if (orNull) terms.push(`${column} IS NULL`);
+  return `(${terms.join(' OR ')})`;
+}
+
+function columnTypes(a: DuckDBAppender): DuckDBType[] {
+  const types: DuckDBType[] = [];
+  for (let c = 0; c < a.columnCount; c++) types.push(a.columnType(c));
+  return types;
+}
+
 function fileSize(path: string): number {
   try {
     return statSync(path).size;
@@ -131,6 +181,13 @@ export class DuckDbStore implements FlowStore {
   private instance: DuckDBInstance | null = null;
   private conn: DuckDBConnection | null = null;
   private readonly partitions = new Map<number, Partition>();
+  /** Writes not yet in a transaction, and whether one is running. */
+  private readonly pendingWrites: PendingWrite[] = [];
+  private writing: Promise<void> | null = null;
+  /** Releases the directory lock (dir-lock.ts); set while open. */
+  private unlock: (() => void) | null = null;
+  /** The flow table's column types (the same for every partition), asked once. */
+  private flowTypes: DuckDBType[] | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private lastError: string | null = null;
   private recordsWritten = 0;
@@ -146,6 +203,23 @@ export class DuckDbStore implements FlowStore {
 
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
+    this.unlock = lockDirectory(this.dir);
+    try {
+      await this.openPartitions();
+    } catch (err) {
+      // Nothing stays open or locked after a failed open (a damaged file, a locked partition).
+      this.conn?.closeSync();
+      this.instance?.closeSync();
+      this.conn = null;
+      this.instance = null;
+      this.partitions.clear();
+      this.unlock();
+      this.unlock = null;
+      throw err;
+    }
+  }
+
+  private async openPartitions(): Promise<void> {
     this.instance = await DuckDBInstance.create(':memory:');
     this.conn = await this.instance.connect();
     // DuckDB folds the WAL into the file every 16 MB by default: ~40k of our rows, less than a row
@@ -161,54 +235,111 @@ export class DuckDbStore implements FlowStore {
     }
   }
 
+  /**
+   * Lays the batch out in column chunks now (on the caller's thread) and resolves once it is
+   * committed. Writes that arrive while a transaction runs are merged into the next one (up to
+   * MAX_MERGED_ROWS), so under load transactions grow by themselves: large ones skip the WAL, and
+   * small batches from the caller never mean small commits.
+   */
   write(batch: readonly FlowRecord[]): Promise<void> {
-    return this.exclusive(async () => {
-      try {
-        const groups = new Map<number, FlowRecord[]>();
-        for (const r of batch) {
-          const start = this.partitionStart(flowTimeMs(r));
-          let g = groups.get(start);
-          if (g === undefined) {
-            g = [];
-            groups.set(start, g);
-          }
-          g.push(r);
-        }
-        const conn = this.connection();
-        for (const [start, records] of groups) {
-          const p = this.partitions.get(start) ?? (await this.attach(start));
-          // Rows and their per-minute sums in one transaction: they can never disagree. Appended
-          // straight into the partition (a staging table and INSERT ... SELECT doubled the work).
-          const rollup = new Map<string, RollupRow>();
-          await conn.run('BEGIN TRANSACTION');
-          try {
-            const appender = await conn.createAppender(FLOWS_TABLE, 'main', p.alias);
-            try {
-              appendRecords(appender, records, rollup);
-              appender.flushSync();
-            } finally {
-              appender.closeSync();
-            }
-            const rollupAppender = await conn.createAppender(ROLLUP_TABLE, 'main', p.alias);
-            try {
-              appendRollup(rollupAppender, rollup.values());
-              rollupAppender.flushSync();
-            } finally {
-              rollupAppender.closeSync();
-            }
-            await conn.run('COMMIT');
-          } catch (err) {
-            await conn.run('ROLLBACK');
-            throw err;
-          }
-        }
-        this.recordsWritten += batch.length;
-        this.lastError = null;
-      } catch (err) {
-        this.lastError = err instanceof Error ? err.message : String(err);
-        throw err;
-      }
+    if (batch.length === 0) return Promise.resolve();
+    let parts: PartitionColumns[];
+    try {
+      parts = fillPartitions(batch, this.partitionMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.writeColumns(parts, batch.length);
+  }
+
+  /** Writes rows already laid out by fillPartitions (the store worker receives them so). */
+  writeColumns(parts: readonly PartitionColumns[], records: number): Promise<void> {
+    if (this.conn === null) {
+      this.lastError = 'DuckDB store is not open';
+      return Promise.reject(new Error(this.lastError));
+    }
+    return new Promise((resolve, reject) => {
+      this.pendingWrites.push({ parts, records, resolve, reject });
+      this.startWriting();
     });
+  }
+
+  private startWriting(): void {
+    if (this.writing !== null || this.pendingWrites.length === 0) return;
+    let n = 0;
+    let rows = 0;
+    while (n < this.pendingWrites.length && (n === 0 || rows < MAX_MERGED_ROWS)) {
+      rows += (this.pendingWrites[n] as PendingWrite).records;
+      n++;
+    }
+    const group = this.pendingWrites.splice(0, n);
+    this.writing = this.exclusive(() => this.commit(group))
+      .then(
+        () => {
+          for (const w of group) w.resolve();
+        },
+        (err: unknown) => {
+          for (const w of group) w.reject(err);
+        },
+      )
+      .finally(() => {
+        this.writing = null;
+        this.startWriting();
+      });
+  }
+
+  /**
+   * One transaction per partition (DuckDB writes one attached database per transaction): the
+   * rows, appended as data chunks, and their per-minute rollup rows, so the two never disagree.
+   * Should a later partition fail after an earlier one committed, the retried records repeat there
+   * (rare: records of two days in one merge, and a failing disk).
+   */
+  private async commit(group: readonly PendingWrite[]): Promise<void> {
+    try {
+      const byPartition = new Map<number, { chunks: ColumnChunk[]; rollup: RollupRow[] }>();
+      for (const w of group) {
+        for (const part of w.parts) {
+          let m = byPartition.get(part.start);
+          if (m === undefined) {
+            m = { chunks: [], rollup: [] };
+            byPartition.set(part.start, m);
+          }
+          m.chunks.push(...part.chunks);
+          m.rollup.push(...part.rollup);
+        }
+      }
+      const conn = this.connection();
+      for (const [start, m] of [...byPartition].sort((a, b) => a[0] - b[0])) {
+        const p = this.partitions.get(start) ?? (await this.attach(start));
+        await conn.run('BEGIN TRANSACTION');
+        try {
+          const appender = await conn.createAppender(FLOWS_TABLE, 'main', p.alias);
+          try {
+            this.flowTypes ??= columnTypes(appender);
+            for (const chunk of m.chunks) appendChunk(appender, this.flowTypes, chunk);
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+          const rollupAppender = await conn.createAppender(ROLLUP_TABLE, 'main', p.alias);
+          try {
+            appendRollup(rollupAppender, m.rollup);
+            rollupAppender.flushSync();
+          } finally {
+            rollupAppender.closeSync();
+          }
+          await conn.run('COMMIT');
+        } catch (err) {
+          await conn.run('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }
+      this.recordsWritten += group.reduce((n, w) => n + w.records, 0);
+      this.lastError = null;
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
   }
 
   async flows(q: FlowsQuery): Promise<FlowRecordJson[]> {
@@ -216,7 +347,18 @@ export class DuckDbStore implements FlowStore {
     return this.exclusive(async () => {
       const src = this.source(q.range, q.filter);
       if (src === null || limit === 0) return [];
-      const rows = await this.rows(`SELECT ${RECORD_SELECT} FROM ${src} ORDER BY ts DESC LIMIT ${limit}`);
+      // Two steps: DuckDB's top-N over `SELECT *` reads all ~80 columns of every matching row
+      // (2-3 s for 1.7 M matches in 10 M rows). First the time of the limit-th newest match from
+      // the filter and `ts` columns only, then the whole rows from that time on: rows are stored
+      // roughly in flow-time order, so the second scan skips all but the newest row groups.
+      const edge = await this.rows(
+        `SELECT min(ts) AS t FROM (SELECT ts FROM ${src} ORDER BY ts DESC LIMIT ${limit})`,
+      );
+      const newest = edge[0]?.t;
+      if (newest === null || newest === undefined) return [];
+      const tail = this.source({ fromMs: num(newest), toMs: q.range.toMs }, q.filter);
+      if (tail === null) return [];
+      const rows = await this.rows(`SELECT ${RECORD_SELECT} FROM ${tail} ORDER BY ts DESC LIMIT ${limit}`);
       return rows.map((r) => toJsonObject(rowToRecord(r)));
     });
   }
@@ -253,11 +395,17 @@ export class DuckDbStore implements FlowStore {
         const rows = await this.rows(`SELECT ${bucket} AS b, ${v.sums} FROM ${v.src} GROUP BY b ORDER BY b`);
         return rows.map((r) => ({ bucketMs: num(r.b), key: null, ...sumsOf(r) }));
       }
+      // The largest groups first, then their buckets with the keys as literals: a CTE read twice
+      // was materialised, or joined back against every row, 1-4 s over 10 M rows; the literals
+      // are a filter on the scan (docs/benchmarks.md, query latency).
+      const top = await this.rows(
+        `SELECT ${key} AS k, ${v.sums} FROM ${v.src} GROUP BY k ORDER BY ${metric} DESC, k ASC NULLS LAST LIMIT ${limit}`,
+      );
+      if (top.length === 0) return [];
+      const keys = top.map((r) => r.k);
       const rows = await this.rows(
-        `WITH s AS (SELECT ${v.time}, ${key} AS k, ${v.measures} FROM ${v.src}),
-         t AS (SELECT k, ${v.sums} FROM s GROUP BY k ORDER BY ${metric} DESC, k ASC NULLS LAST LIMIT ${limit})
-         SELECT ${bucket} AS b, s.k AS k, ${v.sums} FROM s SEMI JOIN t ON s.k IS NOT DISTINCT FROM t.k
-         GROUP BY b, s.k ORDER BY b, k ASC NULLS LAST`,
+        `SELECT ${bucket} AS b, ${key} AS k, ${v.sums} FROM ${v.src} WHERE ${keyIn(key, keys)}
+         GROUP BY b, k ORDER BY b, k ASC NULLS LAST`,
       );
       return rows.map((r) => ({ bucketMs: num(r.b), key: keyOf(dimension, r.k), ...sumsOf(r) }));
     });
@@ -331,10 +479,16 @@ export class DuckDbStore implements FlowStore {
     };
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // Writes already accepted are committed first (a close never loses them).
+    while (this.writing !== null) await this.writing;
     return this.exclusive(async () => {
       const conn = this.conn;
-      if (conn === null) return;
+      if (conn === null) {
+        this.unlock?.();
+        this.unlock = null;
+        return;
+      }
       // Fold each WAL into its file so a reopen (or a copy of the directory) needs nothing else.
       for (const p of this.partitions.values()) await conn.run(`CHECKPOINT ${p.alias}`);
       conn.closeSync();
@@ -342,6 +496,8 @@ export class DuckDbStore implements FlowStore {
       this.conn = null;
       this.instance = null;
       this.partitions.clear();
+      this.unlock?.();
+      this.unlock = null;
     });
   }
 
@@ -364,10 +520,6 @@ export class DuckDbStore implements FlowStore {
   private async rows(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.connection().runAndReadAll(sql);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
-  }
-
-  private partitionStart(ms: number): number {
-    return Math.floor(ms / this.partitionMs) * this.partitionMs;
   }
 
   private fileName(startMs: number): string {

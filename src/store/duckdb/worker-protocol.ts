@@ -1,0 +1,32 @@
+/** Messages between DuckDbWorkerStore (the collector's thread) and store-worker.ts. */
+import type {
+  FlowsQuery,
+  RetentionPolicy,
+  StoreHealth,
+  TimeRange,
+  TimeseriesQuery,
+  TopQuery,
+} from '../contract.js';
+import type { PartitionColumns } from './append.js';
+
+export interface StoreWorkerData {
+  dir: string;
+  partitionSec?: number;
+}
+
+export type StoreCall = { id: number } & (
+  | { op: 'open' }
+  | { op: 'write'; parts: PartitionColumns[]; records: number }
+  | { op: 'flows'; query: FlowsQuery }
+  | { op: 'top'; query: TopQuery }
+  | { op: 'timeseries'; query: TimeseriesQuery }
+  | { op: 'exporters'; range: TimeRange }
+  | { op: 'retention'; policy: RetentionPolicy; nowMs: number }
+  | { op: 'close' }
+);
+
+/** Every reply carries the store's health, so health() on the other side is never stale. */
+export type StoreReply = { id: number; health: StoreHealth } & (
+  | { ok: true; result: unknown }
+  | { ok: false; error: string; errorName: string }
+);

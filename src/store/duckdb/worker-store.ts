@@ -1,0 +1,168 @@
+/**
+ * The DuckDB store on its own thread: the same store (duckdb-store.ts) run by store-worker.ts,
+ * behind the FlowStore contract. write() lays the batch out in column chunks here (cheap, and the
+ * records can be collected right after) and transfers the buffers; everything DuckDB does runs on
+ * the worker (and DuckDB's own threads), so the thread that receives and decodes datagrams never
+ * waits for an appender flush, a row-group compression or a commit. This is what lets a 2-core
+ * machine receive and store at the same time (docs/benchmarks.md, bench/udp-duckdb.ts).
+ *
+ * A worker that stops unexpectedly fails the calls in flight and every later one (reported in
+ * health(), so /readyz and /stats show it). It is not restarted: what stops it (out of memory, a
+ * native fault) usually takes the process with it, and a restart would hide that.
+ */
+import { Worker } from 'node:worker_threads';
+import type { FlowRecord } from '../../record/flow-record.js';
+import type { FlowRecordJson } from '../../record/json.js';
+import type {
+  ExporterSummary,
+  FlowStore,
+  FlowsQuery,
+  RetentionPolicy,
+  StoreHealth,
+  TimeRange,
+  TimeseriesPoint,
+  TimeseriesQuery,
+  TopQuery,
+  TopRow,
+} from '../contract.js';
+import { fillPartitions, transferables } from './append.js';
+import type { StoreCall, StoreReply, StoreWorkerData } from './worker-protocol.js';
+
+// Distributive: `Omit` over the union keeps each call's own fields.
+type CallBody = StoreCall extends infer C ? (C extends StoreCall ? Omit<C, 'id'> : never) : never;
+
+/**
+ * The worker's module next to this one. Built (dist/), it is store-worker.js. Run from the
+ * TypeScript sources through tsx (tests, benches), Node 20 does not apply tsx's `--import` hook to
+ * worker threads, so a one-line ES module registers tsx's loader in the worker first.
+ */
+function workerUrl(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./store-worker.js', import.meta.url);
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./store-worker.ts', import.meta.url).href;
+  const code = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+export class DuckDbWorkerStore implements FlowStore {
+  readonly name = 'duckdb';
+  private worker: Worker | null = null;
+  private opened = false;
+  /** Why the worker is gone for good ('closed' after close()); null while it may run. */
+  private stopped: string | null = null;
+  private nextId = 1;
+  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private last: StoreHealth = { ready: false, lastError: null, recordsWritten: 0, partitions: 0, bytes: 0 };
+
+  constructor(private readonly options: StoreWorkerData) {}
+
+  async open(): Promise<void> {
+    try {
+      await this.call({ op: 'open' });
+      this.opened = true;
+    } catch (err) {
+      // A store that cannot open (locked, damaged) must not leave a thread keeping the process up.
+      await this.stopWorker();
+      throw err;
+    }
+  }
+
+  write(batch: readonly FlowRecord[]): Promise<void> {
+    if (batch.length === 0) return Promise.resolve();
+    const parts = fillPartitions(batch, (this.options.partitionSec ?? 86400) * 1000);
+    return this.call({ op: 'write', parts, records: batch.length }, transferables(parts)) as Promise<void>;
+  }
+
+  flows(query: FlowsQuery): Promise<FlowRecordJson[]> {
+    return this.call({ op: 'flows', query }) as Promise<FlowRecordJson[]>;
+  }
+
+  top(query: TopQuery): Promise<TopRow[]> {
+    return this.call({ op: 'top', query }) as Promise<TopRow[]>;
+  }
+
+  timeseries(query: TimeseriesQuery): Promise<TimeseriesPoint[]> {
+    return this.call({ op: 'timeseries', query }) as Promise<TimeseriesPoint[]>;
+  }
+
+  exporters(range: TimeRange): Promise<ExporterSummary[]> {
+    return this.call({ op: 'exporters', range }) as Promise<ExporterSummary[]>;
+  }
+
+  applyRetention(policy: RetentionPolicy, nowMs: number): Promise<number> {
+    return this.call({ op: 'retention', policy, nowMs }) as Promise<number>;
+  }
+
+  health(): StoreHealth {
+    return { ...this.last, ready: this.last.ready && this.worker !== null };
+  }
+
+  /**
+   * Closes the store in the worker, which then ends by itself. Never terminate() a worker that
+   * holds DuckDB objects: their finalizers abort the whole process.
+   */
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    await this.stopWorker();
+  }
+
+  private async stopWorker(): Promise<void> {
+    const worker = this.worker;
+    this.opened = false;
+    this.stopped = 'closed';
+    this.last = { ...this.last, ready: false };
+    if (worker === null) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    const id = this.nextId++;
+    const closed = new Promise((resolve, reject) => this.calls.set(id, { resolve, reject }));
+    worker.postMessage({ op: 'close', id } as StoreCall);
+    try {
+      await closed;
+    } finally {
+      await exited;
+    }
+  }
+
+  private call(body: CallBody, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (body.op === 'open' ? this.opened || this.stopped !== null : !this.opened || this.worker === null) {
+      const why =
+        this.stopped === null || this.stopped === 'closed' ? 'DuckDB store is not open' : this.stopped;
+      this.last = { ...this.last, lastError: why };
+      return Promise.reject(new Error(why));
+    }
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      worker.postMessage({ ...body, id } as StoreCall, transfer);
+    });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(workerUrl(), { workerData: this.options });
+    this.worker = worker;
+    worker.on('message', (reply: StoreReply) => {
+      this.last = reply.health;
+      const call = this.calls.get(reply.id);
+      if (call === undefined) return;
+      this.calls.delete(reply.id);
+      if (reply.ok) call.resolve(reply.result);
+      else {
+        const err = new Error(reply.error);
+        err.name = reply.errorName;
+        call.reject(err);
+      }
+    });
+    const fail = (err: Error): void => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      if (this.stopped === null) this.stopped = `store worker stopped: ${err.message}`;
+      this.last = { ...this.last, ready: false, lastError: this.stopped };
+      for (const call of this.calls.values()) call.reject(err);
+      this.calls.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`store worker exited with code ${code}`)));
+    return worker;
+  }
+}
