@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { readCaptureFile } from '../../src/capture/capture-reader.js';
 import { detectProtocol, FlowDecoder } from '../../src/decode/flow-decoder.js';
 import { defaultDecoderSettings } from '../../src/decode/settings.js';
@@ -285,6 +286,102 @@ describe('DuckDB store directory lock', () => {
     assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
     await store.close();
     assert.ok(!existsSync(join(dir, LOCK_FILE)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('DuckDB hourly rollup', () => {
+  const HOUR = 3_600_000;
+  /** Records spread over hours 0–2 of DAY0, several writes per minute (duplicate rollup rows). */
+  function traffic(hours: number[], perHour: number, seed: number): FlowRecord[] {
+    const out: FlowRecord[] = [];
+    for (const h of hours) {
+      for (let i = 0; i < perHour; i++) {
+        const r = new FlowRecord();
+        r.end = DAY0 + h * HOUR + ((i * 7919 + seed) % HOUR);
+        r.start = r.end - 1000;
+        r.srcip = `10.0.${i % 7}.${(i + seed) % 5}`;
+        r.dstip = '192.0.2.1';
+        r.flowsrcip = i % 3 === 0 ? '127.0.0.2' : '127.0.0.3';
+        r.protocolint = i % 2 === 0 ? 6 : 17;
+        r.srcas = 64500 + (i % 4);
+        r.bits = 8000 * (1 + (i % 11));
+        r.packets = 1 + (i % 11);
+        r.samplerate = i % 5 === 0 ? 100 : 1;
+        out.push(r);
+      }
+    }
+    return out;
+  }
+
+  /** Rollup answers (whole hours) next to the raw rows' answers (a range 1 ms inside the day). */
+  async function bothWays(store: DuckDbStore) {
+    const rollup = { fromMs: DAY0, toMs: DAY0 + DAY };
+    const raw = { fromMs: DAY0 + 1, toMs: DAY0 + DAY - 1 };
+    const ask = async (range: typeof rollup) => ({
+      top: await store.top({ range, filter: null, dimension: 'srcas', metric: 'bits', limit: 10 }),
+      series: await store.timeseries({
+        range,
+        filter: null,
+        bucketSec: 3600,
+        groupBy: 'exporter',
+        metric: 'packets',
+        limit: 10,
+      }),
+      exporters: (await store.exporters(range)).map((e) => ({ ...e, firstMs: 0, lastMs: 0 })),
+    });
+    return { rollup: await ask(rollup), raw: await ask(raw) };
+  }
+
+  test('complete hours are summed once, late records still count, answers equal the raw rows', async () => {
+    const dir = tmp('hourly');
+    let store = new DuckDbStore({ dir });
+    await store.open();
+    try {
+      const early = traffic([0, 1, 2], 600, 1);
+      for (let i = 0; i < early.length; i += 50) await store.write(early.slice(i, i + 50));
+      // Flow time moves on to hour 5: hours 0–3 are complete (15 min lag) and get summed.
+      await store.write(traffic([5], 20, 2));
+      let before = store.hourlyRollupQueries;
+      let a = await bothWays(store);
+      assert.ok(store.hourlyRollupQueries > before, 'the hourly rollup answered');
+      assert.deepEqual(a.rollup, a.raw);
+      // A record of hour 1 arriving late, after its hour was summed.
+      await store.write(traffic([1], 5, 3));
+      a = await bothWays(store);
+      assert.deepEqual(a.rollup, a.raw);
+      // The mark survives a restart (read back from the hourly table): nothing summed twice.
+      await store.close();
+      store = new DuckDbStore({ dir });
+      await store.open();
+      await store.write(traffic([6], 10, 4));
+      before = store.hourlyRollupQueries;
+      a = await bothWays(store);
+      assert.ok(store.hourlyRollupQueries > before);
+      assert.deepEqual(a.rollup, a.raw);
+      // 5-minute buckets cannot come from hours: the minute rollup answers those alone.
+      before = store.hourlyRollupQueries;
+      await store.timeseries({
+        range: { fromMs: DAY0, toMs: DAY0 + DAY },
+        filter: null,
+        bucketSec: 300,
+        groupBy: null,
+        metric: 'bits',
+        limit: 10,
+      });
+      assert.equal(store.hourlyRollupQueries, before);
+    } finally {
+      await store.close();
+    }
+    // Far fewer hourly rows than minute rows for the same hours.
+    const db = await DuckDBInstance.create(join(dir, 'flows-2024-03-01.duckdb'));
+    const conn = await db.connect();
+    const count = async (sql: string) => Number((await conn.runAndReadAll(sql)).getRowObjectsJS()[0]?.n);
+    const minuteRows = await count(`SELECT count(*) AS n FROM flows_1m WHERE bucket < ${DAY0 + 3 * HOUR}`);
+    const hourRows = await count(`SELECT count(*) AS n FROM flows_1h WHERE bucket < ${DAY0 + 3 * HOUR}`);
+    assert.ok(hourRows > 0 && hourRows * 10 < minuteRows, `${hourRows} hourly vs ${minuteRows} minute rows`);
+    conn.closeSync();
+    db.closeSync();
     rmSync(dir, { recursive: true, force: true });
   });
 });

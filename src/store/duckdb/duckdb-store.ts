@@ -57,6 +57,7 @@ import {
   createRollupTableSql,
   FLOWS_TABLE,
   RECORD_COLUMNS,
+  ROLLUP_HOUR_TABLE,
   ROLLUP_KEYS,
   ROLLUP_TABLE,
 } from './schema.js';
@@ -72,7 +73,20 @@ interface Partition {
   startMs: number;
   alias: string;
   file: string;
+  /** Hours before this (ms) are summed in the hourly rollup (compact()); startMs when none. */
+  hourlyUntilMs: number;
+  /** Newest flow time committed here (ms); -Infinity when empty. */
+  newestMs: number;
 }
+
+const HOUR_MS = 3_600_000;
+/**
+ * An hour is summed into the hourly rollup once the newest flow time of its partition is this far
+ * past its end. Records later than that still count: their rollup rows go to the hourly table
+ * directly (commit()), so the two tables never miss or double a record.
+ */
+const COMPACT_LAG_MS = 15 * 60_000;
+const ROLLUP_COLUMNS = `bucket, ${ROLLUP_KEYS.map((k) => `"${k}"`).join(', ')}, m_bits, m_packets, m_flows, records, first_ms, last_ms`;
 
 /** A write waiting to be merged into the next transaction (see write()). */
 interface PendingWrite {
@@ -193,6 +207,8 @@ export class DuckDbStore implements FlowStore {
   private recordsWritten = 0;
   /** Aggregate queries answered from the per-minute rollup (tests, diagnostics). */
   rollupQueries = 0;
+  /** Partition reads answered (in part) from the hourly rollup (tests, diagnostics). */
+  hourlyRollupQueries = 0;
 
   constructor(options: DuckDbStoreOptions) {
     this.dir = options.dir;
@@ -328,7 +344,21 @@ export class DuckDbStore implements FlowStore {
           } finally {
             rollupAppender.closeSync();
           }
+          // Late records of hours already summed: their sums go to the hourly rollup as well.
+          const late = m.rollup
+            .filter((r) => r.bucket < p.hourlyUntilMs)
+            .map((r) => ({ ...r, bucket: Math.floor(r.bucket / HOUR_MS) * HOUR_MS }));
+          if (late.length > 0) {
+            const hourly = await conn.createAppender(ROLLUP_HOUR_TABLE, 'main', p.alias);
+            try {
+              appendRollup(hourly, late);
+              hourly.flushSync();
+            } finally {
+              hourly.closeSync();
+            }
+          }
           await conn.run('COMMIT');
+          for (const r of m.rollup) if (r.lastMs > p.newestMs) p.newestMs = r.lastMs;
         } catch (err) {
           await conn.run('ROLLBACK').catch(() => undefined);
           throw err;
@@ -336,10 +366,42 @@ export class DuckDbStore implements FlowStore {
       }
       this.recordsWritten += group.reduce((n, w) => n + w.records, 0);
       this.lastError = null;
+      for (const start of byPartition.keys()) await this.compact(this.partitions.get(start) as Partition);
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
       throw err;
     }
+  }
+
+  /**
+   * Sums the minute rollup of every hour of `p` that is complete in flow time (its end at least
+   * COMPACT_LAG_MS before the newest flow committed there) into the hourly rollup, in one
+   * transaction that also moves the mark, so a crash leaves either both or neither.
+   */
+  private async compact(p: Partition): Promise<void> {
+    if (this.partitionMs % HOUR_MS !== 0) return;
+    const until = Math.min(
+      Math.floor((p.newestMs - COMPACT_LAG_MS) / HOUR_MS) * HOUR_MS,
+      p.startMs + this.partitionMs,
+    );
+    if (!(until > p.hourlyUntilMs)) return;
+    const conn = this.connection();
+    const keys = ROLLUP_KEYS.map((k) => `"${k}"`).join(', ');
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await conn.run(
+        `INSERT INTO ${p.alias}.${ROLLUP_HOUR_TABLE} (${ROLLUP_COLUMNS})
+         SELECT floor(bucket / ${HOUR_MS}) * ${HOUR_MS} AS hour, ${keys}, sum(m_bits), sum(m_packets),
+           sum(m_flows), sum(records), min(first_ms), max(last_ms)
+         FROM ${p.alias}.${ROLLUP_TABLE} WHERE bucket >= ${p.hourlyUntilMs} AND bucket < ${until}
+         GROUP BY ALL`,
+      );
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    p.hourlyUntilMs = until;
   }
 
   async flows(q: FlowsQuery): Promise<FlowRecordJson[]> {
@@ -369,7 +431,7 @@ export class DuckDbStore implements FlowStore {
     const metric = METRIC_COLUMN[q.metric];
     if (key === undefined || metric === undefined) throw new RangeError('unknown dimension or metric');
     return this.exclusive(async () => {
-      const v = this.view(q.range, q.filter, key, 60);
+      const v = this.view(q.range, q.filter, key, null);
       if (v === null) return [];
       const rows = await this.rows(
         `SELECT ${key} AS k, ${v.sums} FROM ${v.src} GROUP BY k ORDER BY ${metric} DESC, k ASC NULLS LAST LIMIT ${limit}`,
@@ -413,7 +475,7 @@ export class DuckDbStore implements FlowStore {
 
   exporters(range: TimeRange): Promise<ExporterSummary[]> {
     return this.exclusive(async () => {
-      const v = this.view(range, null, '"flowsrcip"', 60);
+      const v = this.view(range, null, '"flowsrcip"', null);
       if (v === null) return [];
       const rollup = v.time === 'bucket';
       const rows = await this.rows(
@@ -535,11 +597,21 @@ export class DuckDbStore implements FlowStore {
       // From a number: a safe SQL identifier ("-" for pre-1970 times would not be).
       alias: `p_${startMs < 0 ? `m${-startMs}` : startMs}`,
       file: join(this.dir, this.fileName(startMs)),
+      hourlyUntilMs: startMs,
+      newestMs: Number.NEGATIVE_INFINITY,
     };
     const conn = this.connection();
     await conn.run(`ATTACH ${sqlString(p.file)} AS ${p.alias}`);
     await conn.run(createFlowsTableSql(p.alias));
     await conn.run(createRollupTableSql(p.alias));
+    await conn.run(createRollupTableSql(p.alias, ROLLUP_HOUR_TABLE));
+    // Where compaction got to survives a restart in the data itself: the last hour summed.
+    const [marks] = await this.rows(
+      `SELECT (SELECT max(bucket) FROM ${p.alias}.${ROLLUP_HOUR_TABLE}) AS hourly,
+              (SELECT max(last_ms) FROM ${p.alias}.${ROLLUP_TABLE}) AS newest`,
+    );
+    if (marks?.hourly !== null && marks?.hourly !== undefined) p.hourlyUntilMs = num(marks.hourly) + HOUR_MS;
+    if (marks?.newest !== null && marks?.newest !== undefined) p.newestMs = num(marks.newest);
     this.partitions.set(startMs, p);
     return p;
   }
@@ -568,16 +640,17 @@ export class DuckDbStore implements FlowStore {
     range: TimeRange,
     filter: FilterExpr | null,
     keyColumn: string | null,
-    bucketSec: number,
+    bucketSec: number | null,
   ): { src: string; sums: string; time: string; measures: string } | null {
     const rollup =
       (filter === null || filter.kind === 'any') &&
       range.fromMs % 60_000 === 0 &&
       range.toMs % 60_000 === 0 &&
-      bucketSec % 60 === 0 &&
+      (bucketSec === null || bucketSec % 60 === 0) &&
       (keyColumn === null || ROLLUP_DIMENSIONS.has(keyColumn.replaceAll('"', '')));
     if (rollup) {
-      const src = this.source(range, null, ROLLUP_TABLE, 'bucket');
+      // Hourly rows only where every bucket asked for is whole hours (or there are no buckets).
+      const src = this.rollupSource(range, bucketSec === null || bucketSec % 3600 === 0);
       if (src !== null) this.rollupQueries++;
       return src === null
         ? null
@@ -587,6 +660,35 @@ export class DuckDbStore implements FlowStore {
     return src === null
       ? null
       : { src, sums: SUMS, time: 'ts', measures: 'bits, packets, samplerate, weight' };
+  }
+
+  /**
+   * Rollup rows of `range` (whole minutes): the hourly rollup for whole hours inside the range
+   * that are already summed there (when `hourly`), the minute rollup for the rest.
+   */
+  private rollupSource(range: TimeRange, hourly: boolean): string | null {
+    const from = finite(range.fromMs, 'range.fromMs');
+    const to = finite(range.toMs, 'range.toMs');
+    const parts: string[] = [];
+    for (const p of [...this.partitions.values()].sort((a, b) => a.startMs - b.startMs)) {
+      if (p.startMs >= to || p.startMs + this.partitionMs <= from) continue;
+      const hFrom = Math.ceil(Math.max(from, p.startMs) / HOUR_MS) * HOUR_MS;
+      const hTo = Math.min(Math.floor(to / HOUR_MS) * HOUR_MS, p.hourlyUntilMs);
+      if (hourly && hFrom < hTo) {
+        this.hourlyRollupQueries++;
+        parts.push(
+          `SELECT * FROM ${p.alias}.${ROLLUP_HOUR_TABLE} WHERE bucket >= ${hFrom} AND bucket < ${hTo}`,
+        );
+        parts.push(
+          `SELECT * FROM ${p.alias}.${ROLLUP_TABLE} WHERE bucket >= ${from} AND bucket < ${to}
+             AND NOT (bucket >= ${hFrom} AND bucket < ${hTo})`,
+        );
+      } else {
+        parts.push(`SELECT * FROM ${p.alias}.${ROLLUP_TABLE} WHERE bucket >= ${from} AND bucket < ${to}`);
+      }
+    }
+    if (parts.length === 0) return null;
+    return `(${parts.join(' UNION ALL ')})`;
   }
 
   /** The filtered rows of the partitions overlapping `range`, as a parenthesised subquery; null if none. */

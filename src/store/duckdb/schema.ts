@@ -125,11 +125,18 @@ export const ROLLUP_KEYS = [
   'dstcountry',
 ] as const;
 
-export function createRollupTableSql(catalog: string): string {
+/**
+ * Hourly rollup, one per partition: the per-minute rows of each hour summed once the hour is
+ * complete in flow time (see DuckDbStore.compact), so a dashboard over days reads one row per hour
+ * and key instead of one per minute, key and write. Same columns as the minute rollup.
+ */
+export const ROLLUP_HOUR_TABLE = 'flows_1h';
+
+export function createRollupTableSql(catalog: string, table: string = ROLLUP_TABLE): string {
   const keyType = new Map(FLOW_COLUMNS);
   const keys = ROLLUP_KEYS.map(
     (k) => `"${k}" ${(keyType.get(k) ?? 'VARCHAR').replace(' NOT NULL', '')}`,
   ).join(', ');
-  return `CREATE TABLE IF NOT EXISTS ${catalog}.${ROLLUP_TABLE} (bucket DOUBLE NOT NULL, ${keys},
+  return `CREATE TABLE IF NOT EXISTS ${catalog}.${table} (bucket DOUBLE NOT NULL, ${keys},
     m_bits DOUBLE, m_packets DOUBLE, m_flows DOUBLE, records BIGINT, first_ms DOUBLE, last_ms DOUBLE)`;
 }
