@@ -12,6 +12,7 @@ import { FanoutOutput, type FanoutTarget } from './deliver/fanout-output.js';
 import { JsonlWriter } from './deliver/jsonl-writer.js';
 import type { RecordOutput } from './deliver/output.js';
 import { StoreOutput } from './deliver/store-output.js';
+import { Enricher, type EnricherStats } from './enrich/enricher.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
 import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
@@ -66,6 +67,8 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   output: { name: string; depth: number; written: number; drops: number };
   tcp: { connections: number; connectionsTotal: number; framingErrors: number };
   templateDb: { path: string | null; loaded: number; lastSaveError: string | null };
+  /** Enrichment stage: records seen, AS/geo databases and lookups. */
+  enrich: EnricherStats;
   /** null when `store.enabled` is false. */
   store: CollectorStoreStats | null;
 }
@@ -249,12 +252,17 @@ export async function startCollector(
     onError: (err) =>
       logger.error({ output: output.name, err: message(err) }, 'output write failed: batch dropped'),
   });
+  const enricher = new Enricher(config, {
+    announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
+  });
   const stats = new ExporterStats({
     maxExporters: config.decode.maxexporters,
     maxInterfaces: MAX_INTERFACES,
     downsample: config.general.downsample,
     maxClockSkewSec: config.general.maxclockskew,
-    forward: (rec) => batcher.add(rec),
+    forward: (rec) => {
+      if (enricher.apply(rec)) batcher.add(rec);
+    },
   });
 
   // ---- decode ----
@@ -378,8 +386,19 @@ export async function startCollector(
   } catch (err) {
     await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
     await batcher.close();
+    enricher.close();
     await store?.close();
     throw err;
+  }
+  enricher.start();
+  const geo = enricher.stats().geo;
+  for (const db of geo?.databases ?? []) {
+    if (db.loaded) logger.info({ path: db.path, roles: db.roles, layout: db.layout }, 'geo database loaded');
+    else
+      logger.warn(
+        { path: db.path, err: db.error },
+        'geo database not loaded: its fields stay null until it is',
+      );
   }
 
   const saveTimer =
@@ -410,6 +429,7 @@ export async function startCollector(
           framingErrors: tcpFramingErrors,
         },
         templateDb: { path: templateDbPath, loaded: templatesLoaded, lastSaveError },
+        enrich: enricher.stats(),
         store:
           storeOutput === null
             ? null
@@ -437,6 +457,7 @@ export async function startCollector(
           await batcher.close();
         } finally {
           saveTemplates();
+          enricher.close();
           await store?.close();
         }
       })();

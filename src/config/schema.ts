@@ -144,6 +144,41 @@ const exporter = z.strictObject(
   expectedMapping(),
 );
 
+const regex = z.string(expected('a regular expression')).refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, expected('a valid regular expression'));
+
+const interfaceEntry = z.strictObject(
+  {
+    exporter: addressOrCidr,
+    index: integer('an interface index (0-4294967295)', 0, 4_294_967_295),
+    name: text().nullable().default(null),
+    alias: text().nullable().default(null),
+    speed: z
+      .number(expected('a speed in bits/s'))
+      .positive(expected('a speed in bits/s'))
+      .nullable()
+      .default(null),
+  },
+  expectedMapping(),
+);
+
+const interfaceClass = z
+  .strictObject(
+    {
+      class: text(),
+      name: regex.nullable().default(null),
+      alias: regex.nullable().default(null),
+    },
+    expectedMapping(),
+  )
+  .refine((c) => c.name !== null || c.alias !== null, expected('a class with a name or alias pattern'));
+
 export const configSchema = z.strictObject(
   {
     general: section({
@@ -175,6 +210,8 @@ export const configSchema = z.strictObject(
       extrafields: list(extraField),
     }),
     exporters: list(exporter),
+    interfaces: list(interfaceEntry),
+    interfaceclasses: list(interfaceClass),
     output: section({
       // The store is where records go; JSON lines on stdout are opt-in (--stdout).
       stdout: bool().default(false),
@@ -196,6 +233,14 @@ export const configSchema = z.strictObject(
       queue: positiveInt().default(200_000),
       retryinterval: positiveInt().default(5),
     }),
+    geo: section({
+      // MaxMind-format databases (GeoLite2/GeoIP2 ASN, City or Country; IPinfo): null = not used.
+      asn: text('a file path').nullable().default(null),
+      database: text('a file path').nullable().default(null),
+      privateas: oneOf(['unset', 'private', 'never']).default('unset'),
+      cachesize: integer('an integer from 2 to 10000000', 2, 10_000_000).default(100_000),
+      reloadinterval: positiveInt().default(30),
+    }),
     api: section({
       enabled: bool().default(true),
       // API port 8080 like goflow2's metrics listener; loopback so nothing is exposed by default.
@@ -212,7 +257,9 @@ export const configSchema = z.strictObject(
       format: oneOf(['json', 'pretty']).default('json'),
     }),
   },
-  expectedMapping('a mapping of sections (general, flow, decode, exporters, output, store, api, log)'),
+  expectedMapping(
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, output, store, geo, api, log)',
+  ),
 );
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

@@ -22,6 +22,24 @@ export interface ExporterConfig {
   tags: string[];
 }
 
+export interface InterfaceConfig {
+  /** Exporter address or CIDR. */
+  exporter: string;
+  /** SNMP ifIndex, as in the records' input/output. */
+  index: number;
+  name: string | null;
+  alias: string | null;
+  /** bits/s */
+  speed: number | null;
+}
+
+export interface InterfaceClassConfig {
+  class: string;
+  /** Regular expressions; every one given must match (name against the name, alias the alias). */
+  name: string | null;
+  alias: string | null;
+}
+
 export interface FlowgateConfig {
   general: {
     /** Seconds between stats log lines. */
@@ -88,6 +106,22 @@ export interface FlowgateConfig {
     queue: number;
     /** Seconds between retries of a failing store. */
     retryinterval: number;
+  };
+  /** Names, aliases and speeds of exporters' interfaces (they win over what exporters announce). */
+  interfaces: InterfaceConfig[];
+  /** Classes given to interfaces whose name/alias match (e.g. transit, peering, customer). */
+  interfaceclasses: InterfaceClassConfig[];
+  geo: {
+    /** AS database (GeoLite2/GeoIP2 ASN, or IPinfo with `asn`); null = owner AS fields stay null. */
+    asn: string | null;
+    /** Geolocation database (GeoLite2/GeoIP2 City or Country, or IPinfo); null = geo stays null. */
+    database: string | null;
+    /** When the database's owner AS replaces the flow's srcas/dstas (see docs/enrichment.md). */
+    privateas: 'unset' | 'private' | 'never';
+    /** Addresses whose lookups are cached. */
+    cachesize: number;
+    /** Seconds between checks of the database files for a new version. */
+    reloadinterval: number;
   };
   api: {
     /** Serve the HTTP API (health, stats, metrics, queries). */

@@ -52,6 +52,8 @@ export function testConfig(over: {
       ...over.decode,
     },
     exporters: [],
+    interfaces: [],
+    interfaceclasses: [],
     output: { stdout: false, file: null, batchsize: 16, queue: 10_000, ...over.output },
     // In-process collectors keep records in memory unless a test opts into the store.
     store: {
@@ -64,6 +66,7 @@ export function testConfig(over: {
       retryinterval: 5,
       ...over.store,
     },
+    geo: { asn: null, database: null, privateas: 'unset', cachesize: 100_000, reloadinterval: 30 },
     api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },
   };

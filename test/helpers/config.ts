@@ -15,8 +15,11 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     flow: { ...base.flow, ...overrides.flow },
     decode: { ...base.decode, ...overrides.decode },
     exporters: overrides.exporters ?? base.exporters,
+    interfaces: overrides.interfaces ?? base.interfaces,
+    interfaceclasses: overrides.interfaceclasses ?? base.interfaceclasses,
     output: { ...base.output, ...overrides.output },
     store: { ...base.store, ...overrides.store },
+    geo: { ...base.geo, ...overrides.geo },
     api: { ...base.api, ...overrides.api },
     log: { ...base.log, ...overrides.log },
   };

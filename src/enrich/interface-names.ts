@@ -1,0 +1,134 @@
+/**
+ * Interface names, aliases and classes for the records' input/output ifIndexes. Two sources, the
+ * first that knows an interface wins: the `interfaces:` configuration (per exporter address or
+ * CIDR), then what the exporter announced itself in NetFlow v9/IPFIX options data
+ * (interfaceName 82 -> name, interfaceDescription 83 -> alias). Classes come from
+ * `interfaceclasses:` (regular expressions on the name and/or alias; every class that matches).
+ *
+ * Answers are cached per exporter and ifIndex: an announced name is looked up again after
+ * ANNOUNCED_TTL_MS, an unknown interface after UNKNOWN_TTL_MS (options data often arrives after
+ * the first flows), so a renamed interface shows within a minute and the lookup stays off the hot
+ * path.
+ */
+import ipaddr from 'ipaddr.js';
+import type { InterfaceClassConfig, InterfaceConfig } from '../config/types.js';
+import type { FlowRecord } from '../record/flow-record.js';
+
+/** What an exporter announced for an ifIndex (the template decoder keeps it). */
+export type AnnouncedInterface = (
+  exporter: string,
+  ifIndex: number,
+) => { name: string | null; description: string | null } | null;
+
+interface InterfaceInfo {
+  name: string | null;
+  alias: string | null;
+  classes: string[] | null;
+}
+
+const UNKNOWN: InterfaceInfo = { name: null, alias: null, classes: null };
+const ANNOUNCED_TTL_MS = 60_000;
+const UNKNOWN_TTL_MS = 10_000;
+
+interface StaticEntry {
+  range: ipaddr.IPv4 | ipaddr.IPv6;
+  bits: number;
+  entry: InterfaceConfig;
+}
+
+function parseMatch(match: string): { range: ipaddr.IPv4 | ipaddr.IPv6; bits: number } {
+  if (match.includes('/')) {
+    const [range, bits] = ipaddr.parseCIDR(match);
+    return { range, bits };
+  }
+  const range = ipaddr.process(match);
+  return { range, bits: range.kind() === 'ipv4' ? 32 : 128 };
+}
+
+export class InterfaceNames {
+  /** Static entries by ifIndex (several exporters may share an index). */
+  private readonly byIndex = new Map<number, StaticEntry[]>();
+  private readonly classes: { name: RegExp | null; alias: RegExp | null; label: string }[];
+  private readonly cache = new Map<string, { info: InterfaceInfo; untilMs: number }>();
+
+  constructor(
+    entries: readonly InterfaceConfig[],
+    classes: readonly InterfaceClassConfig[],
+    private readonly announced: AnnouncedInterface | null,
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const entry of entries) {
+      const list = this.byIndex.get(entry.index) ?? [];
+      list.push({ ...parseMatch(entry.exporter), entry });
+      this.byIndex.set(entry.index, list);
+    }
+    this.classes = classes.map((c) => ({
+      name: c.name === null ? null : new RegExp(c.name),
+      alias: c.alias === null ? null : new RegExp(c.alias),
+      label: c.class,
+    }));
+  }
+
+  apply(rec: FlowRecord): void {
+    if (rec.input !== null) {
+      const i = this.info(rec.flowsrcip, rec.input);
+      if (i !== UNKNOWN) {
+        rec.inputname = i.name;
+        rec.inputalias = i.alias;
+        rec.inputclasses = i.classes;
+      }
+    }
+    if (rec.output !== null) {
+      const i = this.info(rec.flowsrcip, rec.output);
+      if (i !== UNKNOWN) {
+        rec.outputname = i.name;
+        rec.outputalias = i.alias;
+        rec.outputclasses = i.classes;
+      }
+    }
+  }
+
+  private info(exporter: string, ifIndex: number): InterfaceInfo {
+    const key = `${exporter}|${ifIndex}`;
+    const now = this.now();
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit.untilMs > now) return hit.info;
+    const stat = this.staticEntry(exporter, ifIndex);
+    let info = UNKNOWN;
+    let ttl = UNKNOWN_TTL_MS;
+    if (stat !== null) {
+      info = this.classify(stat.name, stat.alias);
+      ttl = Number.POSITIVE_INFINITY;
+    } else {
+      const a = this.announced?.(exporter, ifIndex) ?? null;
+      if (a !== null && (a.name !== null || a.description !== null)) {
+        info = this.classify(a.name, a.description);
+        ttl = ANNOUNCED_TTL_MS;
+      }
+    }
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(key, { info, untilMs: now + ttl });
+    return info;
+  }
+
+  private staticEntry(exporter: string, ifIndex: number): InterfaceConfig | null {
+    const list = this.byIndex.get(ifIndex);
+    if (list === undefined || !ipaddr.isValid(exporter)) return null;
+    const a = ipaddr.process(exporter);
+    for (const s of list) {
+      if (s.range.kind() === a.kind() && a.match(s.range, s.bits)) return s.entry;
+    }
+    return null;
+  }
+
+  private classify(name: string | null, alias: string | null): InterfaceInfo {
+    const classes: string[] = [];
+    for (const c of this.classes) {
+      if (c.name !== null && (name === null || !c.name.test(name))) continue;
+      if (c.alias !== null && (alias === null || !c.alias.test(alias))) continue;
+      if (!classes.includes(c.label)) classes.push(c.label);
+    }
+    return { name, alias, classes: classes.length > 0 ? classes : null };
+  }
+}
