@@ -179,6 +179,15 @@ const interfaceClass = z
   )
   .refine((c) => c.name !== null || c.alias !== null, expected('a class with a name or alias pattern'));
 
+const countOnceRule = z.strictObject(
+  {
+    exporter: addressOrCidr.nullable().default(null),
+    class: text(),
+    direction: oneOf(['ingress', 'egress']).default('ingress'),
+  },
+  expectedMapping(),
+);
+
 export const configSchema = z.strictObject(
   {
     general: section({
@@ -212,6 +221,7 @@ export const configSchema = z.strictObject(
     exporters: list(exporter),
     interfaces: list(interfaceEntry),
     interfaceclasses: list(interfaceClass),
+    countonce: list(countOnceRule),
     output: section({
       // The store is where records go; JSON lines on stdout are opt-in (--stdout).
       stdout: bool().default(false),
@@ -258,7 +268,7 @@ export const configSchema = z.strictObject(
     }),
   },
   expectedMapping(
-    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, output, store, geo, api, log)',
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, output, store, geo, api, log)',
   ),
 );
 

@@ -40,6 +40,15 @@ export interface InterfaceClassConfig {
   alias: string | null;
 }
 
+export interface CountOnceConfig {
+  /** Exporter address or CIDR the rule applies to; null = every exporter. */
+  exporter: string | null;
+  /** Interface class (interfaceclasses) the counted records' interface must have. */
+  class: string;
+  /** ingress: the record's input interface; egress: its output interface. */
+  direction: 'ingress' | 'egress';
+}
+
 export interface FlowgateConfig {
   general: {
     /** Seconds between stats log lines. */
@@ -111,6 +120,8 @@ export interface FlowgateConfig {
   interfaces: InterfaceConfig[];
   /** Classes given to interfaces whose name/alias match (e.g. transit, peering, customer). */
   interfaceclasses: InterfaceClassConfig[];
+  /** Which copies of a flow count (weight kept), e.g. ingress on boundary interfaces only. */
+  countonce: CountOnceConfig[];
   geo: {
     /** AS database (GeoLite2/GeoIP2 ASN, or IPinfo with `asn`); null = owner AS fields stay null. */
     asn: string | null;

@@ -54,6 +54,7 @@ export function testConfig(over: {
     exporters: [],
     interfaces: [],
     interfaceclasses: [],
+    countonce: [],
     output: { stdout: false, file: null, batchsize: 16, queue: 10_000, ...over.output },
     // In-process collectors keep records in memory unless a test opts into the store.
     store: {

@@ -17,6 +17,7 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     exporters: overrides.exporters ?? base.exporters,
     interfaces: overrides.interfaces ?? base.interfaces,
     interfaceclasses: overrides.interfaceclasses ?? base.interfaceclasses,
+    countonce: overrides.countonce ?? base.countonce,
     output: { ...base.output, ...overrides.output },
     store: { ...base.store, ...overrides.store },
     geo: { ...base.geo, ...overrides.geo },
