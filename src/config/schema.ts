@@ -7,6 +7,10 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
+import { compileAddressClasses, DEFAULT_INTERNAL_NETWORKS } from '../enrich/address-classes.js';
+import { compileFlowFilter, type FlowFilterRuleOptions } from '../enrich/flow-filter.js';
+import { EnrichOptionError } from '../enrich/option-error.js';
+import { compileTags, type TagRuleOptions } from '../enrich/tags.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SEC } from '../stats/clock-skew.js';
 import type { FlowgateConfig } from './types.js';
 
@@ -188,6 +192,29 @@ const countOnceRule = z.strictObject(
   expectedMapping(),
 );
 
+/**
+ * Runs an enrichment compile step as validation, so a bad rule is reported like any other config
+ * error (file, line, key): `tags[2].dstports[0]` becomes the issue path [2, 'dstports', 0].
+ */
+function validatedBy(compile: (value: unknown, path: string) => unknown, key: string) {
+  return (value: unknown, ctx: z.RefinementCtx): void => {
+    try {
+      compile(value, key);
+    } catch (err) {
+      if (!(err instanceof EnrichOptionError)) throw err;
+      const path = err.path
+        .split(/[.[\]]+/)
+        .filter((p) => p !== '')
+        .slice(1)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      ctx.addIssue({ code: 'custom', message: err.message.slice(err.path.length + 2), path });
+    }
+  };
+}
+
+const ruleList = (what: string) =>
+  z.array(z.record(z.string(), z.unknown(), expectedMapping()), expected(`a list of ${what}`)).default([]);
+
 export const configSchema = z.strictObject(
   {
     general: section({
@@ -222,6 +249,24 @@ export const configSchema = z.strictObject(
     interfaces: list(interfaceEntry),
     interfaceclasses: list(interfaceClass),
     countonce: list(countOnceRule),
+    addressclasses: section({
+      internalnetworks: z.array(addressOrCidr, expected('a list')).default([...DEFAULT_INTERNAL_NETWORKS]),
+      bogons: bool().default(true),
+    }).superRefine(validatedBy(compileAddressClasses, 'addressclasses')),
+    tags: ruleList('tag rules')
+      .superRefine(validatedBy(compileTags, 'tags'))
+      .transform((rules) => rules as unknown as TagRuleOptions[]),
+    filters: z
+      .strictObject(
+        {
+          defaultaction: oneOf(['accept', 'drop']).default('accept'),
+          rules: ruleList('filter rules'),
+        },
+        expectedMapping(),
+      )
+      .prefault({} as never)
+      .superRefine(validatedBy(compileFlowFilter, 'filters'))
+      .transform((f) => f as unknown as { defaultaction: 'accept' | 'drop'; rules: FlowFilterRuleOptions[] }),
     output: section({
       // The store is where records go; JSON lines on stdout are opt-in (--stdout).
       stdout: bool().default(false),
@@ -268,7 +313,7 @@ export const configSchema = z.strictObject(
     }),
   },
   expectedMapping(
-    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, output, store, geo, api, log)',
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, geo, api, log)',
   ),
 );
 

@@ -5,6 +5,8 @@
  * them unambiguously; connector knobs keep the connector's names (udpbuffer, statsinterval, ...).
  */
 import type { ExtraFieldType } from '../decode/settings.js';
+import type { FlowFilterRuleOptions } from '../enrich/flow-filter.js';
+import type { TagRuleOptions } from '../enrich/tags.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -122,6 +124,15 @@ export interface FlowgateConfig {
   interfaceclasses: InterfaceClassConfig[];
   /** Which copies of a flow count (weight kept), e.g. ingress on boundary interfaces only. */
   countonce: CountOnceConfig[];
+  /** srcinternal/dstinternal and bogonsrc/bogondst. */
+  addressclasses: {
+    internalnetworks: string[];
+    bogons: boolean;
+  };
+  /** Ordered tagging rules (src/enrich/tags.ts). */
+  tags: TagRuleOptions[];
+  /** Flow filters with the connector's semantics (src/enrich/flow-filter.ts). */
+  filters: { defaultaction: 'accept' | 'drop'; rules: FlowFilterRuleOptions[] };
   geo: {
     /** AS database (GeoLite2/GeoIP2 ASN, or IPinfo with `asn`); null = owner AS fields stay null. */
     asn: string | null;

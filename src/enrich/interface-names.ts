@@ -49,7 +49,12 @@ export class InterfaceNames {
   /** Static entries by ifIndex (several exporters may share an index). */
   private readonly byIndex = new Map<number, StaticEntry[]>();
   private readonly classes: { name: RegExp | null; alias: RegExp | null; label: string }[];
-  private readonly cache = new Map<string, { info: InterfaceInfo; untilMs: number }>();
+  /** exporter -> ifIndex -> answer: no key string built per lookup. */
+  private readonly cache = new Map<string, Map<number, { info: InterfaceInfo; untilMs: number }>>();
+  private cached = 0;
+  /** The last exporter's map: records come in runs from one exporter. */
+  private lastExporter = '';
+  private lastMap: Map<number, { info: InterfaceInfo; untilMs: number }> | null = null;
 
   constructor(
     entries: readonly InterfaceConfig[],
@@ -71,8 +76,11 @@ export class InterfaceNames {
   }
 
   apply(rec: FlowRecord): void {
+    if (rec.input === null && rec.output === null) return;
+    // One clock read per record (not per interface).
+    const now = this.now();
     if (rec.input !== null) {
-      const i = this.info(rec.flowsrcip, rec.input);
+      const i = this.info(rec.flowsrcip, rec.input, now);
       if (i !== UNKNOWN) {
         rec.inputname = i.name;
         rec.inputalias = i.alias;
@@ -80,7 +88,7 @@ export class InterfaceNames {
       }
     }
     if (rec.output !== null) {
-      const i = this.info(rec.flowsrcip, rec.output);
+      const i = this.info(rec.flowsrcip, rec.output, now);
       if (i !== UNKNOWN) {
         rec.outputname = i.name;
         rec.outputalias = i.alias;
@@ -89,10 +97,18 @@ export class InterfaceNames {
     }
   }
 
-  private info(exporter: string, ifIndex: number): InterfaceInfo {
-    const key = `${exporter}|${ifIndex}`;
-    const now = this.now();
-    const hit = this.cache.get(key);
+  private info(exporter: string, ifIndex: number, now: number): InterfaceInfo {
+    let byIndex = this.lastExporter === exporter ? this.lastMap : null;
+    if (byIndex === null) {
+      byIndex = this.cache.get(exporter) ?? null;
+      if (byIndex === null) {
+        byIndex = new Map();
+        this.cache.set(exporter, byIndex);
+      }
+      this.lastExporter = exporter;
+      this.lastMap = byIndex;
+    }
+    const hit = byIndex.get(ifIndex);
     if (hit !== undefined && hit.untilMs > now) return hit.info;
     const stat = this.staticEntry(exporter, ifIndex);
     let info = UNKNOWN;
@@ -107,8 +123,17 @@ export class InterfaceNames {
         ttl = ANNOUNCED_TTL_MS;
       }
     }
-    if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(key, { info, untilMs: now + ttl });
+    if (this.cached >= this.maxEntries) {
+      // Bounded: start over (a flood of spoofed exporters or ifIndexes cannot grow it).
+      this.cache.clear();
+      this.cached = 0;
+      this.lastMap = null;
+      this.lastExporter = '';
+      byIndex = new Map();
+      this.cache.set(exporter, byIndex);
+    }
+    if (!byIndex.has(ifIndex)) this.cached++;
+    byIndex.set(ifIndex, { info, untilMs: now + ttl });
     return info;
   }
 

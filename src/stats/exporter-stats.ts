@@ -1,6 +1,7 @@
 import type { FlowProtocol } from '../decode/datagram.js';
 import type { DecodeErrorKind } from '../decode/errors.js';
 import type { DecodeSink, InterfaceCounters } from '../decode/sink.js';
+import { flowKeyHash } from '../enrich/downsample.js';
 import type { FlowRecord } from '../record/flow-record.js';
 import { ClockSkewEstimate, DEFAULT_MAX_CLOCK_SKEW_SEC, isClockSkewed } from './clock-skew.js';
 import { SequenceStream } from './sequence-gaps.js';
@@ -34,7 +35,7 @@ export interface ExporterStatsOptions {
   maxExporters: number;
   /** sFlow interfaces (agent + sub-agent + ifIndex) whose latest counters are kept. */
   maxInterfaces: number;
-  /** Keep 1 record in N (general.downsample); kept records get weight × N. */
+  /** Keep 1 flow in N (general.downsample, by flow key hash); kept records get weight × N. */
   downsample: number;
   /** Seconds of exporter clock skew beyond which an exporter is flagged (general.maxclockskew; default 10). */
   maxClockSkewSec?: number;
@@ -111,7 +112,6 @@ export class ExporterStats implements DecodeSink {
   private readonly rejected = new Map<string, number>();
   private readonly interfaces = new Map<string, InterfaceCounters>();
   private interfacesDropped = 0;
-  private downsampleCounter = 0;
   private downsampled = 0;
   // The same exporter reports datagram, sequence and records in a row: skip the map lookup.
   private last: ExporterCounters | null = null;
@@ -140,12 +140,12 @@ export class ExporterStats implements DecodeSink {
     e.records++;
     const n = this.opts.downsample;
     if (n > 1) {
-      // Deterministic 1-in-N over the whole stream: cheap, and reproducible in tests.
-      if (++this.downsampleCounter < n) {
+      // By a hash of the flow key: every record of a flow is kept or dropped together, whatever
+      // the arrival order or how many collectors share the load (a counter would split flows).
+      if (flowKeyHash(rec) % n !== 0) {
         this.downsampled++;
         return;
       }
-      this.downsampleCounter = 0;
       rec.weight *= n;
     }
     this.opts.forward(rec);

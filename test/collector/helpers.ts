@@ -7,6 +7,7 @@ import { FlowDecoder } from '../../src/decode/flow-decoder.js';
 import { defaultDecoderSettings } from '../../src/decode/settings.js';
 import type { DecodeSink } from '../../src/decode/sink.js';
 import type { RecordOutput } from '../../src/deliver/output.js';
+import { DEFAULT_INTERNAL_NETWORKS } from '../../src/enrich/address-classes.js';
 import { FlowRecord } from '../../src/record/flow-record.js';
 import { CollectingSink } from '../helpers/collecting-sink.js';
 import { datagramOf } from '../helpers/datagram.js';
@@ -55,6 +56,9 @@ export function testConfig(over: {
     interfaces: [],
     interfaceclasses: [],
     countonce: [],
+    addressclasses: { internalnetworks: [...DEFAULT_INTERNAL_NETWORKS], bogons: true },
+    tags: [],
+    filters: { defaultaction: 'accept', rules: [] },
     output: { stdout: false, file: null, batchsize: 16, queue: 10_000, ...over.output },
     // In-process collectors keep records in memory unless a test opts into the store.
     store: {

@@ -39,6 +39,10 @@ test('the example file in docs/configuration.md is valid', () => {
   const { config } = loadConfig({ file, env: {} });
   assert.equal(config.flow.udpbuffer, 16_777_216);
   assert.equal(config.exporters[0].samplerateoverride, 1000);
+  assert.deepEqual(config.tags[1], { labels: ['syn-only'], tcpflags: ['syn,!ack'] });
+  assert.equal(config.filters.rules[0]?.action, 'drop');
+  assert.deepEqual(config.countonce[0], { exporter: null, class: 'transit', direction: 'ingress' });
+  assert.equal(config.interfaces[0]?.speed, 10_000_000_000);
   assert.deepEqual(config.decode.extrafields[1], {
     name: 'pan_user',
     enterprise: 0,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InterfaceCounters } from '../../src/decode/sink.js';
+import { flowKeyHash } from '../../src/enrich/downsample.js';
 import { FlowRecord } from '../../src/record/flow-record.js';
 import { ExporterStats } from '../../src/stats/exporter-stats.js';
 
@@ -121,7 +122,7 @@ test('sFlow interface counters: latest per agent + ifIndex, bounded', () => {
   assert.equal(snap.interfacesDropped, 1);
 });
 
-test('downsample 4: 1 record in 4 forwarded with weight 4 (× any weight it had)', () => {
+test('downsample 4: the flows whose key hashes to 0 mod 4 are kept, with weight 4 (× any weight)', () => {
   const out: FlowRecord[] = [];
   const s = new ExporterStats({
     maxExporters: 10,
@@ -129,21 +130,24 @@ test('downsample 4: 1 record in 4 forwarded with weight 4 (× any weight it had)
     downsample: 4,
     forward: (r) => out.push(r),
   });
-  for (let i = 0; i < 10; i++) {
+  const records: FlowRecord[] = [];
+  for (let i = 0; i < 400; i++) {
     const r = rec('192.0.2.1');
-    r.bits = i;
+    r.srcip = `10.0.${i >> 8}.${i & 255}`;
+    r.srcport = 1000 + (i % 7);
     if (i === 7) r.weight = 2;
-    s.record(r);
+    records.push(r);
   }
-  assert.deepEqual(
-    out.map((r) => [r.bits, r.weight]),
-    [
-      [3, 4],
-      [7, 8],
-    ],
-  );
-  assert.equal(s.snapshot().totals.records, 10);
-  assert.equal(s.snapshot().totals.downsampled, 8);
+  // Each flow twice: a flow is kept or dropped as a whole.
+  const again = records.map((r) => Object.assign(rec('192.0.2.1'), { ...r }));
+  const kept = records.filter((r) => flowKeyHash(r) % 4 === 0);
+  for (const r of records) s.record(r);
+  for (const r of again) s.record(r);
+  assert.equal(out.length, 2 * kept.length);
+  assert.ok(kept.length > 70 && kept.length < 130, `${kept.length} of 400 flows kept`);
+  for (const r of out) assert.equal(r.weight, r.srcip === '10.0.0.7' && r.srcport === 1000 ? 8 : 4);
+  assert.equal(s.snapshot().totals.records, 800);
+  assert.equal(s.snapshot().totals.downsampled, 800 - out.length);
 });
 
 test('allow-list refusals are counted per source, bounded, apart from exporters', () => {
