@@ -3,6 +3,7 @@ import { CaptureFileError, newCaptureStats, readCaptureFile } from '../capture/c
 import { decoderSettingsFromConfig } from '../config/decoder-settings.js';
 import type { FlowgateConfig } from '../config/types.js';
 import { FlowDecoder } from '../decode/flow-decoder.js';
+import { Enricher } from '../enrich/enricher.js';
 import { toJsonLine } from '../record/json.js';
 import { ExporterStats } from '../stats/exporter-stats.js';
 import { type DecodedFile, formatDecodeSummary } from './decode-summary.js';
@@ -38,11 +39,18 @@ export async function runDecode(
   const err = opts.err ?? process.stderr;
   const writer = new LineWriter(opts.out ?? process.stdout);
   const decoder = new FlowDecoder(decoderSettingsFromConfig(config));
+  // The same enrichment as `flowgate collect` (names, classes, AS/geo, tags, filters).
+  const enricher = new Enricher(config, {
+    announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
+  });
   const sink = new ExporterStats({
     maxExporters: config.decode.maxexporters,
     maxInterfaces: MAX_INTERFACES,
+    maxClockSkewSec: config.general.maxclockskew,
     downsample: config.general.downsample,
-    forward: (rec) => writer.line(toJsonLine(rec)),
+    forward: (rec) => {
+      if (enricher.apply(rec)) writer.line(toJsonLine(rec));
+    },
   });
   const done: DecodedFile[] = [];
   let exitCode = 0;

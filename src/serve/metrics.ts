@@ -112,6 +112,12 @@ export class FlowgateMetrics {
         'Sequence number resets (exporter restarts), per exporter',
         ['exporter'],
       ),
+      filtered: counter('filtered_records_total', 'Records dropped by the flow filters, per rule', ['rule']),
+      uncounted: counter(
+        'uncounted_records_total',
+        'Records kept but not counted (countonce: weight 0, tag "uncounted")',
+      ),
+      geoLookups: counter('geo_lookups_total', 'AS/geolocation address lookups (cache hits included)'),
       restarts: counter(
         'exporter_restarts_total',
         'NetFlow v9/IPFIX exporter restarts detected (templates dropped), per exporter',
@@ -153,6 +159,9 @@ export class FlowgateMetrics {
         'exporters_clock_skewed',
         'Exporters whose clock skew is beyond general.maxclockskew',
       ),
+      geoLoaded: gauge(r, 'geo_database_loaded', '1 when the AS/geolocation database is loaded, per file', [
+        'path',
+      ]),
     };
     this.storeMetrics =
       source.store === null
@@ -229,6 +238,18 @@ export class FlowgateMetrics {
       const labels = { listen: l.address, transport: l.transport };
       if (l.recvBufferActual !== null) g.recvBuffer.set(labels, l.recvBufferActual);
       if (l.recvBufferRequested !== null) g.recvBufferRequested.set(labels, l.recvBufferRequested);
+    }
+
+    // Hand-built stats (tests, older callers) may lack the enrichment part.
+    const enrich = s.enrich as CollectorStats['enrich'] | undefined;
+    if (enrich !== undefined) {
+      for (const f of enrich.filterRules) c.filtered.follow(f.dropped, { rule: f.rule });
+      if (enrich.filteredByDefault > 0)
+        c.filtered.follow(enrich.filteredByDefault, { rule: '(default action)' });
+      c.uncounted.follow(enrich.uncounted);
+      c.geoLookups.follow(enrich.geo?.lookups ?? 0);
+      g.geoLoaded.reset();
+      for (const db of enrich.geo?.databases ?? []) g.geoLoaded.set({ path: db.path }, db.loaded ? 1 : 0);
     }
 
     if (this.storeMetrics !== null && store !== null) {

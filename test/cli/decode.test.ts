@@ -164,3 +164,19 @@ process.exitCode = await runDecode(process.argv.slice(2), testConfig(), { progre
   assert.match(res.stderr, /node exit 0/);
   assert.doesNotMatch(res.stderr, /EPIPE|Error/);
 });
+
+test('decode applies the configured enrichment: interface names from options data, tags, filters', async () => {
+  const config = testConfig({ tags: [{ labels: ['sub-124'], inputnames: ['TenGigE0_0_0_16.124'] }] });
+  const run = await decode(
+    [corpusPath('ipfix/pmacct_112-IPFIXv10-CISCO-options-map-reassignment_traffic-00.pcap')],
+    config,
+  );
+  assert.equal(run.code, 0);
+  assert.equal(run.lines.length, 9);
+  const tagged = run.lines.filter((l) => (l.tags as string[] | null)?.includes('sub-124'));
+  assert.equal(tagged.length, 1);
+  assert.equal(tagged[0]?.inputname, 'TenGigE0_0_0_16.124');
+  assert.ok(run.lines.every((l) => typeof l.inputname === 'string'));
+  const dropAll = testConfig({ filters: { defaultaction: 'drop', rules: [] } });
+  assert.equal((await decode([corpusPath('netflow5/graylog_netflow5.pcap')], dropAll)).lines.length, 0);
+});

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { startCollector } from '../../src/collector.js';
+import { FlowgateMetrics } from '../../src/serve/metrics.js';
 import { corpusPath } from '../helpers/corpus.js';
+import { parsePrometheus } from '../serve/helpers.js';
 import { MemoryOutput, quietLogger, sendUdp, testConfig, waitFor } from './helpers.js';
 
 const V5 = readFileSync(corpusPath('netflow5/telegraf_netflow_v5_example_netflow_v5.bin'));
@@ -65,6 +67,11 @@ test('tags label matching records; filters drop what they match and count it per
     ]);
     assert.equal(e.tagRules.length, 2);
     assert.equal(c.stats().totals.records, 8, 'decoded records still counted per exporter');
+    const metrics = parsePrometheus(
+      await new FlowgateMetrics({ stats: () => c.stats(), store: null }).render(),
+    );
+    assert.equal(metrics.get('flowgate_filtered_records_total{rule="no-replies"}'), replies);
+    assert.equal(metrics.get('flowgate_uncounted_records_total'), 0);
   } finally {
     await c.stop();
   }
