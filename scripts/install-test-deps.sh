@@ -12,6 +12,8 @@ command -v dumpcap >/dev/null || need+=(wireshark-common)
 command -v curl >/dev/null || need+=(curl)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
+# snmpd: the SNMP agent the interface-name poller is tested against.
+{ [ -x /usr/sbin/snmpd ] || command -v snmpd >/dev/null; } || need+=(snmpd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

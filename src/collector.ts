@@ -254,6 +254,7 @@ export async function startCollector(
   });
   const enricher = new Enricher(config, {
     announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
+    snmpLog: (msg, detail) => logger.warn(detail, msg),
   });
   const stats = new ExporterStats({
     maxExporters: config.decode.maxexporters,

@@ -40,9 +40,13 @@ export async function runDecode(
   const writer = new LineWriter(opts.out ?? process.stdout);
   const decoder = new FlowDecoder(decoderSettingsFromConfig(config));
   // The same enrichment as `flowgate collect` (names, classes, AS/geo, tags, filters).
-  const enricher = new Enricher(config, {
-    announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
-  });
+  // Never SNMP from here: the exporters of a capture file are not ours to poll.
+  const enricher = new Enricher(
+    { ...config, snmp: { ...config.snmp, enabled: false } },
+    {
+      announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
+    },
+  );
   const sink = new ExporterStats({
     maxExporters: config.decode.maxexporters,
     maxInterfaces: MAX_INTERFACES,

@@ -18,7 +18,7 @@ import type { FlowgateConfig } from './types.js';
  * Dotted paths of secret keys: accepted as FLOWGATE_<PATH>_FILE, masked by `config print`,
  * redacted from logs.
  */
-export const SECRET_KEYS: readonly string[] = ['api.token'];
+export const SECRET_KEYS: readonly string[] = ['api.token', 'snmp.community', 'snmp.authkey', 'snmp.privkey'];
 
 /** Shorter bearer tokens are guessable; 16 characters is 96 bits of base64. */
 const MIN_TOKEN_LENGTH = 16;
@@ -288,6 +288,21 @@ export const configSchema = z.strictObject(
       queue: positiveInt().default(200_000),
       retryinterval: positiveInt().default(5),
     }),
+    snmp: section({
+      // Off by default: polling sends SNMP requests to every exporter seen.
+      enabled: bool().default(false),
+      version: oneOf(['2c', '3']).default('2c'),
+      community: text().nullable().default(null),
+      port: integer('a port 1-65535', 1, 65535).default(161),
+      interval: positiveInt().default(3600),
+      timeout: positiveInt().default(2000),
+      retries: nonNegativeInt().default(1),
+      user: text().nullable().default(null),
+      authprotocol: oneOf(['sha', 'md5']).default('sha'),
+      authkey: text().nullable().default(null),
+      privprotocol: oneOf(['aes', 'des']).default('aes'),
+      privkey: text().nullable().default(null),
+    }),
     geo: section({
       // MaxMind-format databases (GeoLite2/GeoIP2 ASN, City or Country; IPinfo): null = not used.
       asn: text('a file path').nullable().default(null),
@@ -313,7 +328,7 @@ export const configSchema = z.strictObject(
     }),
   },
   expectedMapping(
-    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, geo, api, log)',
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, api, log)',
   ),
 );
 

@@ -133,6 +133,25 @@ export interface FlowgateConfig {
   tags: TagRuleOptions[];
   /** Flow filters with the connector's semantics (src/enrich/flow-filter.ts). */
   filters: { defaultaction: 'accept' | 'drop'; rules: FlowFilterRuleOptions[] };
+  /** Interface names, aliases and speeds polled from exporters (IF-MIB). */
+  snmp: {
+    enabled: boolean;
+    version: '2c' | '3';
+    /** v2c community, null = "public": a secret (masked, never logged; FLOWGATE_SNMP_COMMUNITY_FILE). */
+    community: string | null;
+    port: number;
+    /** Seconds between refreshes of an exporter's interfaces. */
+    interval: number;
+    /** Milliseconds per request, and retries after a timeout. */
+    timeout: number;
+    retries: number;
+    /** SNMPv3 user (authPriv when privkey is set, authNoPriv with authkey only). */
+    user: string | null;
+    authprotocol: 'sha' | 'md5';
+    authkey: string | null;
+    privprotocol: 'aes' | 'des';
+    privkey: string | null;
+  };
   geo: {
     /** AS database (GeoLite2/GeoIP2 ASN, or IPinfo with `asn`); null = owner AS fields stay null. */
     asn: string | null;

@@ -18,11 +18,14 @@ import { compileFlowFilter, type FilterRuleCount, type FlowFilter } from './flow
 import { GeoEnricher, type GeoEnricherStatus } from './geo/geo-enricher.js';
 import { type AnnouncedInterface, InterfaceNames } from './interface-names.js';
 import { RecordAddresses } from './record-addresses.js';
+import { type SnmpExporterStatus, SnmpInterfaces, type SnmpLog } from './snmp-interfaces.js';
 import { compileTags, type Tagger } from './tags.js';
 
 export interface EnricherSources {
   /** Interface names/descriptions exporters announced in options data (the template decoder). */
   announcedInterface?: AnnouncedInterface;
+  /** Where SNMP poll failures are logged. */
+  snmpLog?: SnmpLog;
 }
 
 export interface EnricherStats {
@@ -37,12 +40,15 @@ export interface EnricherStats {
   tagRules: number[];
   /** AS/geolocation databases and their lookups; null when no database is configured. */
   geo: GeoEnricherStatus | null;
+  /** SNMP polls per exporter; null when snmp.enabled is false. */
+  snmp: { exporters: SnmpExporterStatus[] } | null;
 }
 
 export class Enricher {
   private readonly exporterLabels: ExporterLabels | null;
   private readonly geo: GeoEnricher | null;
   private readonly interfaces: InterfaceNames;
+  private readonly snmp: SnmpInterfaces | null;
   private readonly countOnce: CountOnce | null;
   private readonly classes: AddressClassifier;
   private readonly tagger: Tagger | null;
@@ -52,12 +58,41 @@ export class Enricher {
   private records = 0;
 
   constructor(config: FlowgateConfig, sources: EnricherSources = {}) {
+    const snmp = config.snmp;
+    this.snmp = snmp.enabled
+      ? new SnmpInterfaces(
+          {
+            version: snmp.version,
+            community: snmp.community ?? 'public',
+            ...(snmp.user === null
+              ? {}
+              : {
+                  user: {
+                    name: snmp.user,
+                    authProtocol: snmp.authprotocol,
+                    privProtocol: snmp.privprotocol,
+                    ...(snmp.authkey === null ? {} : { authKey: snmp.authkey }),
+                    ...(snmp.privkey === null ? {} : { privKey: snmp.privkey }),
+                  },
+                }),
+            port: snmp.port,
+            intervalSec: snmp.interval,
+            timeoutMs: snmp.timeout,
+            retries: snmp.retries,
+            maxExporters: config.decode.maxexporters,
+          },
+          sources.snmpLog,
+        )
+      : null;
+    const polled = this.snmp;
     this.interfaces = new InterfaceNames(
       config.interfaces,
       config.interfaceclasses,
       sources.announcedInterface ?? null,
       // Per exporter a few hundred interfaces at most in practice.
       config.decode.maxexporters * 256,
+      Date.now,
+      polled === null ? null : (exporter, ifIndex) => polled.lookup(exporter, ifIndex),
     );
     const countOnce = new CountOnce(config.countonce, config.decode.maxexporters);
     this.countOnce = countOnce.active ? countOnce : null;
@@ -85,6 +120,7 @@ export class Enricher {
   /** Starts what runs in the background (database file polling). */
   start(): void {
     this.geo?.start();
+    this.snmp?.start();
   }
 
   /** Enriches `rec` in place; false when the record is to be dropped. */
@@ -111,10 +147,12 @@ export class Enricher {
       filterRules: this.filter?.counts() ?? [],
       tagRules: this.tagger === null ? [] : [...this.tagger.matched],
       geo: this.geo?.status() ?? null,
+      snmp: this.snmp?.status() ?? null,
     };
   }
 
   close(): void {
     this.geo?.close();
+    this.snmp?.close();
   }
 }

@@ -1,13 +1,14 @@
 /**
- * Interface names, aliases and classes for the records' input/output ifIndexes. Two sources, the
+ * Interface names, aliases and classes for the records' input/output ifIndexes. Three sources, the
  * first that knows an interface wins: the `interfaces:` configuration (per exporter address or
- * CIDR), then what the exporter announced itself in NetFlow v9/IPFIX options data
- * (interfaceName 82 -> name, interfaceDescription 83 -> alias). Classes come from
+ * CIDR), SNMP polling of the exporter (IF-MIB ifName/ifAlias), then what the exporter announced
+ * itself in NetFlow v9/IPFIX options data (interfaceName 82 -> name, interfaceDescription 83 ->
+ * alias). Classes come from
  * `interfaceclasses:` (regular expressions on the name and/or alias; every class that matches).
  *
  * Answers are cached per exporter and ifIndex: an announced name is looked up again after
- * ANNOUNCED_TTL_MS, an unknown interface after UNKNOWN_TTL_MS (options data often arrives after
- * the first flows), so a renamed interface shows within a minute and the lookup stays off the hot
+ * ANNOUNCED_TTL_MS, an unknown interface after UNKNOWN_TTL_MS (options data and SNMP answers
+ * often arrive after the first flows), so a renamed interface shows within a minute and the lookup stays off the hot
  * path.
  */
 import ipaddr from 'ipaddr.js';
@@ -20,6 +21,12 @@ export type AnnouncedInterface = (
   ifIndex: number,
 ) => { name: string | null; description: string | null } | null;
 
+/** What SNMP polling found for an ifIndex (null: not polled yet, or no such interface). */
+export type PolledInterface = (
+  exporter: string,
+  ifIndex: number,
+) => { name: string | null; alias: string | null } | null;
+
 interface InterfaceInfo {
   name: string | null;
   alias: string | null;
@@ -28,7 +35,7 @@ interface InterfaceInfo {
 
 const UNKNOWN: InterfaceInfo = { name: null, alias: null, classes: null };
 const ANNOUNCED_TTL_MS = 60_000;
-const UNKNOWN_TTL_MS = 10_000;
+const UNKNOWN_TTL_MS = 2_000;
 
 interface StaticEntry {
   range: ipaddr.IPv4 | ipaddr.IPv6;
@@ -62,6 +69,7 @@ export class InterfaceNames {
     private readonly announced: AnnouncedInterface | null,
     private readonly maxEntries: number,
     private readonly now: () => number = Date.now,
+    private readonly polled: PolledInterface | null = null,
   ) {
     for (const entry of entries) {
       const list = this.byIndex.get(entry.index) ?? [];
@@ -117,8 +125,12 @@ export class InterfaceNames {
       info = this.classify(stat.name, stat.alias);
       ttl = Number.POSITIVE_INFINITY;
     } else {
-      const a = this.announced?.(exporter, ifIndex) ?? null;
-      if (a !== null && (a.name !== null || a.description !== null)) {
+      const p = this.polled?.(exporter, ifIndex) ?? null;
+      const a = p === null ? (this.announced?.(exporter, ifIndex) ?? null) : null;
+      if (p !== null && (p.name !== null || p.alias !== null)) {
+        info = this.classify(p.name, p.alias);
+        ttl = ANNOUNCED_TTL_MS;
+      } else if (a !== null && (a.name !== null || a.description !== null)) {
         info = this.classify(a.name, a.description);
         ttl = ANNOUNCED_TTL_MS;
       }

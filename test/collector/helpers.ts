@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { configSchema } from '../../src/config/schema.js';
 import type { FlowgateConfig } from '../../src/config/types.js';
 import type { Datagram } from '../../src/decode/datagram.js';
 import { FlowDecoder } from '../../src/decode/flow-decoder.js';
@@ -15,6 +16,9 @@ import { datagramOf } from '../helpers/datagram.js';
 export const quietLogger = pino({ level: 'silent' });
 
 /** A complete configuration for in-process collectors on loopback ephemeral ports. */
+/** An empty file's configuration, for the sections tests here never change. */
+const DEFAULTS = configSchema.parse({}) as FlowgateConfig;
+
 export function testConfig(over: {
   general?: Partial<FlowgateConfig['general']>;
   flow?: Partial<FlowgateConfig['flow']>;
@@ -71,6 +75,7 @@ export function testConfig(over: {
       retryinterval: 5,
       ...over.store,
     },
+    snmp: { ...DEFAULTS.snmp },
     geo: { asn: null, database: null, privateas: 'unset', cachesize: 100_000, reloadinterval: 30 },
     api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },

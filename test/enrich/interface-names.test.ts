@@ -112,8 +112,8 @@ test('a name announced after the first flows is picked up once the short negativ
   };
   assert.equal(r(), null);
   announced = { name: 'Gi0/3', description: null };
-  now = 5_000;
+  now = 1_000;
   assert.equal(r(), null, 'still cached as unknown');
-  now = 10_001;
+  now = 2_001;
   assert.equal(r(), 'Gi0/3');
 });

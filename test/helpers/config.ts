@@ -23,6 +23,7 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     filters: { ...base.filters, ...overrides.filters },
     output: { ...base.output, ...overrides.output },
     store: { ...base.store, ...overrides.store },
+    snmp: { ...base.snmp, ...overrides.snmp },
     geo: { ...base.geo, ...overrides.geo },
     api: { ...base.api, ...overrides.api },
     log: { ...base.log, ...overrides.log },
