@@ -15,29 +15,31 @@ function plain(a: Parsed): Parsed {
     : a;
 }
 
-interface Matcher {
+interface Matcher<T> {
   range: Parsed;
   bits: number;
-  entry: ExporterConfig;
-}
-
-function compile(entries: ExporterConfig[]): Matcher[] {
-  return entries.map((entry) => {
-    if (entry.match.includes('/')) {
-      const [range, bits] = ipaddr.parseCIDR(entry.match);
-      return { range, bits, entry };
-    }
-    const range = plain(ipaddr.parse(entry.match));
-    return { range, bits: range.kind() === 'ipv4' ? 32 : 128, entry };
-  });
+  entry: T;
 }
 
 /**
- * The first `exporters:` entry whose address or CIDR contains `address`, or null. Builds the
- * matchers once; the returned function is what per-exporter lookups call.
+ * The first of `entries` whose address or CIDR (`cidrOf`) contains `address`, or null; IPv4-mapped
+ * IPv6 compares as IPv4. Builds the matchers once: the returned function is what per-record and
+ * per-exporter lookups call. Shared by everything keyed by exporter address (sampling settings,
+ * exporter labels, interface entries, count-once rules).
  */
-export function exporterMatcher(entries: ExporterConfig[]): (address: string) => ExporterConfig | null {
-  const matchers = compile(entries);
+export function addressMatcher<T>(
+  entries: readonly T[],
+  cidrOf: (entry: T) => string,
+): (address: string) => T | null {
+  const matchers: Matcher<T>[] = entries.map((entry) => {
+    const match = cidrOf(entry);
+    if (match.includes('/')) {
+      const [range, bits] = ipaddr.parseCIDR(match);
+      return { range, bits, entry };
+    }
+    const range = plain(ipaddr.parse(match));
+    return { range, bits: range.kind() === 'ipv4' ? 32 : 128, entry };
+  });
   return (address) => {
     if (matchers.length === 0 || !ipaddr.isValid(address)) return null;
     const a = plain(ipaddr.parse(address));
@@ -46,6 +48,11 @@ export function exporterMatcher(entries: ExporterConfig[]): (address: string) =>
     }
     return null;
   };
+}
+
+/** The first `exporters:` entry whose address or CIDR contains `address`, or null. */
+export function exporterMatcher(entries: ExporterConfig[]): (address: string) => ExporterConfig | null {
+  return addressMatcher(entries, (e) => e.match);
 }
 
 /**

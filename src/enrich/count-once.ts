@@ -10,15 +10,15 @@
  * becomes 0, so every estimate (bits × samplerate × weight, flows = sum of weight) in the store,
  * the API, detection and downstream consumers leaves it out, and the tag "uncounted" says why.
  */
-import ipaddr from 'ipaddr.js';
+import { addressMatcher } from '../config/decoder-settings.js';
 import type { CountOnceConfig } from '../config/types.js';
 import type { FlowRecord } from '../record/flow-record.js';
 
 export const UNCOUNTED_TAG = 'uncounted';
 
 interface Rule {
-  range: ipaddr.IPv4 | ipaddr.IPv6 | null;
-  bits: number;
+  /** Null: the rule covers every exporter. */
+  covers: ((exporter: string) => CountOnceConfig | null) | null;
   class: string;
   ingress: boolean;
 }
@@ -33,18 +33,11 @@ export class CountOnce {
     rules: readonly CountOnceConfig[],
     private readonly maxExporters: number,
   ) {
-    this.rules = rules.map((r) => {
-      let range: ipaddr.IPv4 | ipaddr.IPv6 | null = null;
-      let bits = 0;
-      if (r.exporter !== null) {
-        if (r.exporter.includes('/')) [range, bits] = ipaddr.parseCIDR(r.exporter);
-        else {
-          range = ipaddr.process(r.exporter);
-          bits = range.kind() === 'ipv4' ? 32 : 128;
-        }
-      }
-      return { range, bits, class: r.class, ingress: r.direction === 'ingress' };
-    });
+    this.rules = rules.map((r) => ({
+      covers: r.exporter === null ? null : addressMatcher([r], (x) => x.exporter as string),
+      class: r.class,
+      ingress: r.direction === 'ingress',
+    }));
   }
 
   get active(): boolean {
@@ -73,10 +66,7 @@ export class CountOnce {
   private rulesFor(exporter: string): Rule[] {
     let rules = this.byExporter.get(exporter);
     if (rules !== undefined) return rules;
-    const a = ipaddr.isValid(exporter) ? ipaddr.process(exporter) : null;
-    rules = this.rules.filter(
-      (r) => r.range === null || (a !== null && a.kind() === r.range.kind() && a.match(r.range, r.bits)),
-    );
+    rules = this.rules.filter((r) => r.covers === null || r.covers(exporter) !== null);
     if (this.byExporter.size >= this.maxExporters) this.byExporter.clear();
     this.byExporter.set(exporter, rules);
     return rules;

@@ -11,7 +11,7 @@
  * often arrive after the first flows), so a renamed interface shows within a minute and the lookup stays off the hot
  * path.
  */
-import ipaddr from 'ipaddr.js';
+import { addressMatcher } from '../config/decoder-settings.js';
 import type { InterfaceClassConfig, InterfaceConfig } from '../config/types.js';
 import type { FlowRecord } from '../record/flow-record.js';
 
@@ -37,24 +37,9 @@ const UNKNOWN: InterfaceInfo = { name: null, alias: null, classes: null };
 const ANNOUNCED_TTL_MS = 60_000;
 const UNKNOWN_TTL_MS = 2_000;
 
-interface StaticEntry {
-  range: ipaddr.IPv4 | ipaddr.IPv6;
-  bits: number;
-  entry: InterfaceConfig;
-}
-
-function parseMatch(match: string): { range: ipaddr.IPv4 | ipaddr.IPv6; bits: number } {
-  if (match.includes('/')) {
-    const [range, bits] = ipaddr.parseCIDR(match);
-    return { range, bits };
-  }
-  const range = ipaddr.process(match);
-  return { range, bits: range.kind() === 'ipv4' ? 32 : 128 };
-}
-
 export class InterfaceNames {
-  /** Static entries by ifIndex (several exporters may share an index). */
-  private readonly byIndex = new Map<number, StaticEntry[]>();
+  /** Static entries by ifIndex (several exporters may share an index): the first that holds it. */
+  private readonly byIndex = new Map<number, (exporter: string) => InterfaceConfig | null>();
   private readonly classes: { name: RegExp | null; alias: RegExp | null; label: string }[];
   /** exporter -> ifIndex -> answer: no key string built per lookup. */
   private readonly cache = new Map<string, Map<number, { info: InterfaceInfo; untilMs: number }>>();
@@ -71,11 +56,13 @@ export class InterfaceNames {
     private readonly now: () => number = Date.now,
     private readonly polled: PolledInterface | null = null,
   ) {
-    for (const entry of entries) {
-      const list = this.byIndex.get(entry.index) ?? [];
-      list.push({ ...parseMatch(entry.exporter), entry });
-      this.byIndex.set(entry.index, list);
-    }
+    const lists = new Map<number, InterfaceConfig[]>();
+    for (const entry of entries) lists.set(entry.index, [...(lists.get(entry.index) ?? []), entry]);
+    for (const [index, list] of lists)
+      this.byIndex.set(
+        index,
+        addressMatcher(list, (e) => e.exporter),
+      );
     this.classes = classes.map((c) => ({
       name: c.name === null ? null : new RegExp(c.name),
       alias: c.alias === null ? null : new RegExp(c.alias),
@@ -150,13 +137,7 @@ export class InterfaceNames {
   }
 
   private staticEntry(exporter: string, ifIndex: number): InterfaceConfig | null {
-    const list = this.byIndex.get(ifIndex);
-    if (list === undefined || !ipaddr.isValid(exporter)) return null;
-    const a = ipaddr.process(exporter);
-    for (const s of list) {
-      if (s.range.kind() === a.kind() && a.match(s.range, s.bits)) return s.entry;
-    }
-    return null;
+    return this.byIndex.get(ifIndex)?.(exporter) ?? null;
   }
 
   private classify(name: string | null, alias: string | null): InterfaceInfo {
