@@ -68,9 +68,15 @@ export function decodeNetflow5(d: Datagram, settings: DecoderSettings, sink: Dec
     r.timestamp = timestamp;
     r.uptime = sysUptime;
     r.srcip = ipv4At(b, o);
+    r.srcip4 = b.readUInt32BE(o);
     r.dstip = ipv4At(b, o + 4);
+    r.dstip4 = b.readUInt32BE(o + 4);
     // 0.0.0.0 is what v5 exporters send when there is no next hop (local, dropped, unrouted).
-    r.nexthop = b.readUInt32BE(o + 8) === 0 ? null : ipv4At(b, o + 8);
+    const nexthop = b.readUInt32BE(o + 8);
+    if (nexthop !== 0) {
+      r.nexthop = ipv4At(b, o + 8);
+      r.nexthop4 = nexthop;
+    }
     r.input = b.readUInt16BE(o + 12);
     r.output = b.readUInt16BE(o + 14);
     r.packets = b.readUInt32BE(o + 16);

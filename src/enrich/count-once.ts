@@ -15,6 +15,7 @@ import type { CountOnceConfig } from '../config/types.js';
 import type { FlowRecord } from '../record/flow-record.js';
 
 export const UNCOUNTED_TAG = 'uncounted';
+const UNCOUNTED_ONLY: readonly string[] = Object.freeze([UNCOUNTED_TAG]);
 
 interface Rule {
   /** Null: the rule covers every exporter. */
@@ -57,9 +58,9 @@ export class CountOnce {
       if (classes?.includes(r.class)) return;
     }
     rec.weight = 0;
-    const tags = rec.tags ?? [];
-    if (!tags.includes(UNCOUNTED_TAG)) tags.push(UNCOUNTED_TAG);
-    rec.tags = tags;
+    // Tag lists may be shared between records (see FlowRecord.tags): a new one, never a push.
+    if (rec.tags === null) rec.tags = UNCOUNTED_ONLY;
+    else if (!rec.tags.includes(UNCOUNTED_TAG)) rec.tags = [...rec.tags, UNCOUNTED_TAG];
     this.uncounted++;
   }
 

@@ -35,16 +35,21 @@ export class ExporterLabels {
     let labels = this.cache.get(address);
     if (labels === undefined) {
       const e = this.match(address);
-      labels = e === null ? NONE : { name: e.name, site: e.site, tags: e.tags };
+      labels = e === null ? NONE : { name: e.name, site: e.site, tags: Object.freeze([...e.tags]) };
       if (this.cache.size >= this.maxExporters) this.cache.clear();
       this.cache.set(address, labels);
     }
     if (labels.name !== null) rec.flowsrcname = labels.name;
     if (labels.site !== null) rec.site = labels.site;
     if (labels.tags.length > 0) {
-      const tags = rec.tags ?? [];
-      for (const t of labels.tags) if (!tags.includes(t)) tags.push(t);
-      rec.tags = tags;
+      // Tag lists may be shared between records (see FlowRecord.tags): the exporter's own list
+      // as it is when the record has none, else a new list.
+      if (rec.tags === null) rec.tags = labels.tags;
+      else {
+        const tags = [...rec.tags];
+        for (const t of labels.tags) if (!tags.includes(t)) tags.push(t);
+        rec.tags = tags;
+      }
     }
   }
 }

@@ -72,8 +72,10 @@ export class InterfaceNames {
 
   apply(rec: FlowRecord): void {
     if (rec.input === null && rec.output === null) return;
-    // One clock read per record (not per interface).
-    const now = this.now();
+    // The record's arrival time (whole seconds, read by the decoder once per datagram) is the
+    // clock for the cache's expiry: reading the clock per record was ~25 ns of ~90 here. Records
+    // without one (timestamp 0) read the clock.
+    const now = rec.timestamp > 0 ? rec.timestamp * 1000 : this.now();
     if (rec.input !== null) {
       const i = this.info(rec.flowsrcip, rec.input, now);
       if (i !== UNKNOWN) {

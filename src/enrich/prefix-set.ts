@@ -25,6 +25,12 @@ export class ParsedAddress {
   readonly words = new Uint32Array(4);
   private readonly bytes = new Uint8Array(16);
 
+  /** An IPv4 address the decoder already read as a number (FlowRecord.srcip4 and friends). */
+  setIpv4(v4: number): void {
+    this.v4 = v4;
+    this.family = 4;
+  }
+
   parse(text: string | null): boolean {
     this.family = 0;
     if (text === null) return false;
@@ -258,6 +264,11 @@ export class PrefixSet {
       else hi = mid - 1;
     }
     return v <= this.v4Last[lo];
+  }
+
+  /** Calls `visit` with each IPv4 range of the set (inclusive u32 bounds), in order. */
+  forEachV4Range(visit: (first: number, last: number) => void): void {
+    for (let i = 0; i < this.v4First.length; i++) visit(this.v4First[i] as number, this.v4Last[i] as number);
   }
 
   hasV6(w: Uint32Array): boolean {

@@ -33,6 +33,12 @@ export class Tagger {
   private readonly addresses = new RecordAddresses();
   /** Records each rule matched, by rule index (for /stats). */
   readonly matched: number[];
+  /**
+   * For records that had no tags before the rules: the label list of each combination of matched
+   * rules (bit i = rule i; rules 0-30), built once, frozen and shared by every record with that
+   * combination. An array per tagged record was most of the rules' cost (garbage collection).
+   */
+  private readonly byMatched = new Map<number, readonly string[]>();
 
   constructor(private readonly rules: readonly TagRule[]) {
     this.matched = rules.map(() => 0);
@@ -51,6 +57,7 @@ export class Tagger {
     if (rules.length === 0) return false;
     const view = addresses ?? this.addresses;
     if (addresses === undefined) view.begin(rec);
+    if (rec.tags === null && rules.length <= 31) return this.tagUntagged(rec, view);
     // A copy, made once per record: rec.tags may be an array shared with other records (an
     // exporter's configured tags), which must not grow.
     let own: string[] | null = null;
@@ -66,6 +73,33 @@ export class Tagger {
       if (rule.final) break;
     }
     return own !== null;
+  }
+
+  private tagUntagged(rec: FlowRecord, view: RecordAddresses): boolean {
+    const rules = this.rules;
+    let matched = 0;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as TagRule;
+      if (!rule.conditions.matches(rec, view)) continue;
+      this.matched[i]++;
+      matched |= 1 << i;
+      if (rule.final) break;
+    }
+    if (matched === 0) return false;
+    let labels = this.byMatched.get(matched);
+    if (labels === undefined) {
+      const list: string[] = [];
+      rules.forEach((rule, i) => {
+        if ((matched & (1 << i)) === 0) return;
+        for (const label of rule.labels) if (!list.includes(label)) list.push(label);
+      });
+      labels = Object.freeze(list);
+      // At most 2^31 combinations in theory, a handful in practice; bounded all the same.
+      if (this.byMatched.size >= 4096) this.byMatched.clear();
+      this.byMatched.set(matched, labels);
+    }
+    rec.tags = labels;
+    return true;
   }
 }
 

@@ -12,6 +12,11 @@ export function ipv4At(buf: Uint8Array, off: number): string {
   return `${OCTET[buf[off]]}.${OCTET[buf[off + 1]]}.${OCTET[buf[off + 2]]}.${OCTET[buf[off + 3]]}`;
 }
 
+/** The 4 bytes at `off` as an unsigned 32-bit integer (what FlowRecord.srcip4 and friends hold). */
+export function u32At(buf: Uint8Array, off: number): number {
+  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+}
+
 /** Dotted quad from a u32. */
 export function ipv4FromU32(v: number): string {
   return `${OCTET[(v >>> 24) & 255]}.${OCTET[(v >>> 16) & 255]}.${OCTET[(v >>> 8) & 255]}.${OCTET[v & 255]}`;

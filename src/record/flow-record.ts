@@ -10,7 +10,12 @@
  * - unknown is `null`, never 0 or "";
  * - times are Unix epoch milliseconds (UTC), absolute: decoders convert uptime-relative times;
  * - `bits`/`packets` are as exported, never multiplied by `samplerate`;
- * - addresses are strings (IPv4 dotted quad, IPv6 RFC 5952), IPv4-mapped exporters normalised.
+ * - addresses are strings (IPv4 dotted quad, IPv6 RFC 5952), IPv4-mapped exporters normalised;
+ * - srcip4/dstip4/nexthop4/bgpnexthop4 repeat an IPv4 address as the unsigned 32-bit integer the
+ *   decoder read (-1 when it did not: IPv6, absent, or the record came from elsewhere). Enrichment
+ *   and the store use them instead of parsing the text again (text → number is most of what an
+ *   address rule costs); whoever sets one of those addresses from the wire sets both, anyone else
+ *   leaves -1. Not part of the JSON form.
  */
 
 /** An AS number with its organisation, as filled by enrichment from an AS database. */
@@ -40,6 +45,9 @@ export class FlowRecord {
 
   srcip: string | null = null;
   dstip: string | null = null;
+  /** srcip/dstip as u32 when the decoder read an IPv4 address, else -1 (see the module comment). */
+  srcip4 = -1;
+  dstip4 = -1;
   srcport: number | null = null;
   dstport: number | null = null;
   protocolint: number | null = null;
@@ -80,6 +88,9 @@ export class FlowRecord {
 
   nexthop: string | null = null;
   bgpnexthop: string | null = null;
+  /** As srcip4, for nexthop/bgpnexthop. */
+  nexthop4 = -1;
+  bgpnexthop4 = -1;
   /** BGP AS numbers the exporter reported (the flow's own view; never overwritten by enrichment). */
   srcas: number | null = null;
   dstas: number | null = null;
@@ -113,7 +124,11 @@ export class FlowRecord {
   outputalias: string | null = null;
   inputclasses: string[] | null = null;
   outputclasses: string[] | null = null;
-  tags: string[] | null = null;
+  /**
+   * Labels; the list may be shared by many records (tag rules, exporter tags), so it is replaced,
+   * never changed in place.
+   */
+  tags: readonly string[] | null = null;
 
   /** User-mapped vendor/extra fields (config `decode.extrafields`), by configured name. */
   extra: Record<string, string | number | boolean | null> | null = null;

@@ -151,7 +151,7 @@ function geo(v: GeoInfo | null): string {
   return `{"countrycode":${s(v.countrycode)},"continentcode":${s(v.continentcode)},"location":${loc}}`;
 }
 
-function list(v: string[] | null): string {
+function list(v: readonly string[] | null): string {
   return v === null ? 'null' : JSON.stringify(v);
 }
 

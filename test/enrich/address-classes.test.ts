@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   bogonPrefixSet,
   compileAddressClasses,
@@ -205,5 +206,53 @@ describe('address classes: edge cases', () => {
       /addressclasses\.bogons: expected true or false, got "yes"/,
     );
     assert.throws(() => compileAddressClasses({ internalnetwork: [] }), /unknown key "internalnetwork"/);
+  });
+});
+
+describe('the IPv4 /16 table of the classifier', () => {
+  it('classifies like the networks themselves, for any internal networks and address', () => {
+    const network = fc.tuple(fc.nat({ max: 0xffffffff }), fc.integer({ min: 4, max: 32 })).map(([a, len]) => {
+      const base = len === 0 ? 0 : (a & (0xffffffff << (32 - len))) >>> 0;
+      return `${base >>> 24}.${(base >>> 16) & 255}.${(base >>> 8) & 255}.${base & 255}/${len}`;
+    });
+    fc.assert(
+      fc.property(
+        fc.array(network, { maxLength: 8 }),
+        fc.array(fc.nat({ max: 0xffffffff }), { minLength: 1, maxLength: 50 }),
+        fc.boolean(),
+        (networks, addresses, bogons) => {
+          const classifier = compileAddressClasses({ internalnetworks: networks, bogons });
+          for (const a of addresses) {
+            const text = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+            // Through the number the decoders hand over, and through the text.
+            const byNumber = Object.assign(new FlowRecord(), { srcip: text, srcip4: a, dstip: text });
+            classifier.classify(byNumber);
+            assert.equal(byNumber.srcinternal, classifier.internal.has(text), `${text} in ${networks}`);
+            assert.equal(byNumber.dstinternal, byNumber.srcinternal);
+            assert.equal(byNumber.bogonsrc, bogons ? bogonPrefixSet().has(text) : null, text);
+            assert.equal(byNumber.bogondst, byNumber.bogonsrc);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('partly covered /16s: 192.0.2.0/24 (documentation) and a configured /24', () => {
+    const classifier = compileAddressClasses({ internalnetworks: ['203.0.113.128/25'] });
+    const rec = (ip: string, n: number) =>
+      Object.assign(new FlowRecord(), { srcip: ip, srcip4: n, dstip: null });
+    const cases: [string, number, boolean, boolean][] = [
+      ['192.0.2.1', 0xc0000201, false, true],
+      ['192.0.3.1', 0xc0000301, false, false],
+      ['203.0.113.200', 0xcb0071c8, true, true],
+      ['203.0.113.1', 0xcb007101, false, true],
+      ['203.0.114.1', 0xcb007201, false, false],
+    ];
+    for (const [ip, n, internal, bogon] of cases) {
+      const r = rec(ip, n);
+      classifier.classify(r);
+      assert.deepEqual([r.srcinternal, r.bogonsrc], [internal, bogon], ip);
+    }
   });
 });

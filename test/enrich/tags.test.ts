@@ -150,6 +150,33 @@ describe('tag rule evaluation', () => {
     assert.equal(recs[0].tags, shared, 'not matched: untouched');
   });
 
+  it('records matching the same rules share one frozen label list; more than 31 rules still work', () => {
+    const tagger = compileTags([
+      { labels: ['https'], srcports: [443] },
+      { labels: ['other'], srcports: ['1024-65535'] },
+    ]);
+    const recs = decodeCapture(NFV5_CAPTURE);
+    for (const r of recs) tagger.tag(r);
+    const https = recs.filter((r) => r.tags?.[0] === 'https');
+    assert.ok(https.length > 1);
+    for (const r of https) assert.equal(r.tags, https[0]?.tags, 'the same array');
+    const list = https[0]?.tags as string[];
+    assert.ok(Object.isFrozen(list));
+    // A list shared by many records cannot be changed through one of them.
+    assert.throws(() => list.push('x'), TypeError);
+
+    const many = compileTags([
+      ...Array.from({ length: 40 }, (_, i) => ({ labels: [`r${i}`], protocols: [200] })),
+      { labels: ['last'], srcports: [443] },
+    ]);
+    const again = decodeCapture(NFV5_CAPTURE);
+    for (const r of again) many.tag(r);
+    assert.deepEqual(
+      again.map((r) => r.tags),
+      recs.map((r) => (r.tags?.includes('https') ? ['last'] : null)),
+    );
+  });
+
   it('no rules: records untouched', () => {
     const recs = decodeCapture(NFV5_CAPTURE);
     assert.equal(compileTags().tag(recs[0]), false);

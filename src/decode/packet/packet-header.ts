@@ -1,4 +1,4 @@
-import { ipv4At, ipv6At } from '../../record/address.js';
+import { ipv4At, ipv6At, u32At } from '../../record/address.js';
 import type { FlowRecord } from '../../record/flow-record.js';
 
 /**
@@ -33,6 +33,8 @@ export type PacketHeaderFields = Pick<
   | 'protocolint'
   | 'srcip'
   | 'dstip'
+  | 'srcip4'
+  | 'dstip4'
   | 'srcport'
   | 'dstport'
   | 'tcpflagsint'
@@ -155,7 +157,9 @@ function decodeIpv4(buf: Uint8Array, p: number, end: number, rec: PacketHeaderFi
   const proto = buf[p + 9];
   rec.protocolint = proto;
   rec.srcip = ipv4At(buf, p + 12);
+  rec.srcip4 = u32At(buf, p + 12);
   rec.dstip = ipv4At(buf, p + 16);
+  rec.dstip4 = u32At(buf, p + 16);
   // Only the first fragment carries the transport header (or the tunnelled packet's header).
   if (fragOffset === 0) decodePayload(buf, p + ihl, end, proto, rec, tunnels);
 }
@@ -166,7 +170,9 @@ function decodeIpv6(buf: Uint8Array, p: number, end: number, rec: PacketHeaderFi
   rec.ipversion = 6;
   rec.tos = ((buf[p] & 0x0f) << 4) | (buf[p + 1] >> 4);
   rec.srcip = ipv6At(buf, p + 8);
+  rec.srcip4 = -1;
   rec.dstip = ipv6At(buf, p + 24);
+  rec.dstip4 = -1;
   rec.fragmented = false;
   let next = buf[p + 6];
   p += 40;

@@ -1,4 +1,4 @@
-import { ipv4At, ipv6At } from '../../record/address.js';
+import { ipv4At, ipv6At, u32At } from '../../record/address.js';
 import type { FlowRecord } from '../../record/flow-record.js';
 import { decodePacketHeader } from '../packet/packet-header.js';
 import { u32 } from './xdr.js';
@@ -106,8 +106,10 @@ function decodeIpData(buf: Uint8Array, off: number, end: number, version: 4 | 6,
   rec.protocolint = u32(buf, off + 4) & 0xff;
   let p = off + 8;
   rec.srcip = version === 4 ? ipv4At(buf, p) : ipv6At(buf, p);
+  rec.srcip4 = version === 4 ? u32At(buf, p) : -1;
   p += alen;
   rec.dstip = version === 4 ? ipv4At(buf, p) : ipv6At(buf, p);
+  rec.dstip4 = version === 4 ? u32At(buf, p) : -1;
   p += alen;
   rec.srcport = u32(buf, p) & 0xffff;
   rec.dstport = u32(buf, p + 4) & 0xffff;
@@ -151,11 +153,17 @@ function addressText(buf: Uint8Array, off: number): string | null {
   return null;
 }
 
+/** The u32 of an IPv4 address in addressText's encoding, -1 for anything else (FlowRecord.srcip4). */
+function address4(buf: Uint8Array, off: number): number {
+  return u32(buf, off) === 1 && u32(buf, off + 4) !== 0 ? u32At(buf, off + 4) : -1;
+}
+
 function decodeExtendedRouter(buf: Uint8Array, off: number, end: number, rec: FlowRecord): boolean {
   if (off + 4 > end) return false;
   const size = addressSize(buf, off);
   if (size < 0 || off + size + 8 > end) return false;
   rec.nexthop = addressText(buf, off);
+  rec.nexthop4 = address4(buf, off);
   const srcMask = u32(buf, off + size);
   const dstMask = u32(buf, off + size + 4);
   rec.srcmask = srcMask <= 128 ? srcMask : null;
@@ -173,6 +181,7 @@ function decodeExtendedGateway(buf: Uint8Array, off: number, end: number, rec: F
   const size = addressSize(buf, off);
   if (size < 0 || off + size + 16 > end) return false;
   rec.bgpnexthop = addressText(buf, off);
+  rec.bgpnexthop4 = address4(buf, off);
   let p = off + size;
   const ownAs = u32(buf, p);
   const srcAs = u32(buf, p + 4);

@@ -24,6 +24,8 @@ export function applyDataLinkFrame(buf: Uint8Array, off: number, end: number, re
   frame.protocolint = null;
   frame.srcip = null;
   frame.dstip = null;
+  frame.srcip4 = -1;
+  frame.dstip4 = -1;
   frame.srcport = null;
   frame.dstport = null;
   frame.tcpflagsint = null;
@@ -34,8 +36,14 @@ export function applyDataLinkFrame(buf: Uint8Array, off: number, end: number, re
   // The IP version follows the addresses: a template stating IPv6 addresses keeps version 6
   // even when the frame's (inner) packet is IPv4.
   if (rec.srcip === null && rec.dstip === null && rec.ipversion === null) rec.ipversion = frame.ipversion;
-  if (rec.srcip === null) rec.srcip = frame.srcip;
-  if (rec.dstip === null) rec.dstip = frame.dstip;
+  if (rec.srcip === null) {
+    rec.srcip = frame.srcip;
+    rec.srcip4 = frame.srcip4;
+  }
+  if (rec.dstip === null) {
+    rec.dstip = frame.dstip;
+    rec.dstip4 = frame.dstip4;
+  }
   if (rec.srcvlan === null) rec.srcvlan = frame.srcvlan;
   if (rec.tos === null) rec.tos = frame.tos;
   if (rec.fragmented === null) rec.fragmented = frame.fragmented;

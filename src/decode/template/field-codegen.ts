@@ -1,4 +1,4 @@
-import { ipv4At, ipv6At } from '../../record/address.js';
+import { ipv4At, ipv6At, u32At } from '../../record/address.js';
 import type { FlowRecord } from '../../record/flow-record.js';
 import type { RecordScratch } from './contract.js';
 import { applyDataLinkFrame } from './data-link-frame.js';
@@ -51,6 +51,7 @@ const HELPERS = {
   uintAt,
   ipv4At,
   ipv6At,
+  u32At,
   ntpToEpochMs,
   stringAt,
   extraValue,
@@ -108,13 +109,13 @@ function opStatement(op: OpCode, P: string, V: string, L: string): string {
     case Op.DSTPORT:
       return `rec.dstport = ${V};`;
     case Op.SRCIP4:
-      return `rec.srcip = ipv4At(buf, ${P});`;
+      return `rec.srcip = ipv4At(buf, ${P}); rec.srcip4 = u32At(buf, ${P});`;
     case Op.DSTIP4:
-      return `rec.dstip = ipv4At(buf, ${P});`;
+      return `rec.dstip = ipv4At(buf, ${P}); rec.dstip4 = u32At(buf, ${P});`;
     case Op.SRCIP6:
-      return `rec.srcip = ipv6At(buf, ${P});`;
+      return `rec.srcip = ipv6At(buf, ${P}); rec.srcip4 = -1;`;
     case Op.DSTIP6:
-      return `rec.dstip = ipv6At(buf, ${P});`;
+      return `rec.dstip = ipv6At(buf, ${P}); rec.dstip4 = -1;`;
     case Op.SRCMASK:
       return `rec.srcmask = ${V};`;
     case Op.DSTMASK:
@@ -124,13 +125,13 @@ function opStatement(op: OpCode, P: string, V: string, L: string): string {
     case Op.OUTPUT:
       return `{ const v = ${V}; rec.output = v; if (scratch.interfaceIndex === null) scratch.interfaceIndex = v; }`;
     case Op.NEXTHOP4:
-      return `rec.nexthop = ipv4At(buf, ${P});`;
+      return `rec.nexthop = ipv4At(buf, ${P}); rec.nexthop4 = u32At(buf, ${P});`;
     case Op.BGPNEXTHOP4:
-      return `rec.bgpnexthop = ipv4At(buf, ${P});`;
+      return `rec.bgpnexthop = ipv4At(buf, ${P}); rec.bgpnexthop4 = u32At(buf, ${P});`;
     case Op.NEXTHOP6:
-      return `rec.nexthop = ipv6At(buf, ${P});`;
+      return `rec.nexthop = ipv6At(buf, ${P}); rec.nexthop4 = -1;`;
     case Op.BGPNEXTHOP6:
-      return `rec.bgpnexthop = ipv6At(buf, ${P});`;
+      return `rec.bgpnexthop = ipv6At(buf, ${P}); rec.bgpnexthop4 = -1;`;
     case Op.SRCAS:
       return `rec.srcas = ${V};`;
     case Op.DSTAS:

@@ -1,4 +1,4 @@
-import { ipv4At, ipv6At } from '../../record/address.js';
+import { ipv4At, ipv6At, u32At } from '../../record/address.js';
 import type { FlowRecord } from '../../record/flow-record.js';
 import type { DecoderSettings } from '../settings.js';
 import type { CompiledTemplate, RecordScratch, TemplateField, TemplateProtocol } from './contract.js';
@@ -246,15 +246,19 @@ function applyOp(
       return;
     case Op.SRCIP4:
       rec.srcip = ipv4At(buf, p);
+      rec.srcip4 = u32At(buf, p);
       return;
     case Op.DSTIP4:
       rec.dstip = ipv4At(buf, p);
+      rec.dstip4 = u32At(buf, p);
       return;
     case Op.SRCIP6:
       rec.srcip = ipv6At(buf, p);
+      rec.srcip4 = -1;
       return;
     case Op.DSTIP6:
       rec.dstip = ipv6At(buf, p);
+      rec.dstip4 = -1;
       return;
     case Op.SRCMASK:
       rec.srcmask = uintAt(buf, p, len);
@@ -277,15 +281,19 @@ function applyOp(
     }
     case Op.NEXTHOP4:
       rec.nexthop = ipv4At(buf, p);
+      rec.nexthop4 = u32At(buf, p);
       return;
     case Op.BGPNEXTHOP4:
       rec.bgpnexthop = ipv4At(buf, p);
+      rec.bgpnexthop4 = u32At(buf, p);
       return;
     case Op.NEXTHOP6:
       rec.nexthop = ipv6At(buf, p);
+      rec.nexthop4 = -1;
       return;
     case Op.BGPNEXTHOP6:
       rec.bgpnexthop = ipv6At(buf, p);
+      rec.bgpnexthop4 = -1;
       return;
     case Op.SRCAS:
       rec.srcas = uintAt(buf, p, len);

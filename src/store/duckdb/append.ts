@@ -249,8 +249,11 @@ class ChunkWriter {
     if (v === null) this.nul(c, i);
   }
 
-  /** Text + family + hi + lo at column `c`; an unparsable string keeps its text only. */
-  address(c: number, i: number, v: string | null): void {
+  /**
+   * Text + family + hi + lo at column `c`; an unparsable string keeps its text only. `known4`:
+   * the address as the u32 the decoder read (FlowRecord.srcip4 and friends), -1 to parse the text.
+   */
+  address(c: number, i: number, v: string | null, known4 = -1): void {
     const text = v === '' ? null : v;
     this.t(c, i, text);
     if (text === null) {
@@ -259,7 +262,7 @@ class ChunkWriter {
       this.nul(c + 3, i);
       return;
     }
-    const v4 = parseIPv4(text);
+    const v4 = known4 >= 0 ? known4 : parseIPv4(text);
     if (v4 >= 0) {
       // UBIGINT halves written as 32-bit words (little-endian): no BigInt per IPv4 address.
       this.u8[(LAYOUT.data[c + 1] as number) + i] = 4;
@@ -438,10 +441,10 @@ export function fillPartitions(batch: readonly FlowRecord[], partitionMs: number
     w.f(2, i, double(r.start));
     w.f(3, i, double(r.end));
     w.f(4, i, double(r.duration));
-    w.address(5, i, r.srcip);
-    w.address(9, i, r.dstip);
-    w.address(13, i, r.nexthop);
-    w.address(17, i, r.bgpnexthop);
+    w.address(5, i, r.srcip, r.srcip4);
+    w.address(9, i, r.dstip, r.dstip4);
+    w.address(13, i, r.nexthop, r.nexthop4);
+    w.address(17, i, r.bgpnexthop, r.bgpnexthop4);
     w.address(21, i, flowsrcip);
     w.address(25, i, r.postnatsrcip);
     w.address(29, i, r.postnatdstip);
