@@ -14,6 +14,11 @@ command -v prometheus >/dev/null || need+=(prometheus)
 command -v chromium >/dev/null || need+=(chromium)
 # snmpd: the SNMP agent the interface-name poller is tested against.
 { [ -x /usr/sbin/snmpd ] || command -v snmpd >/dev/null; } || need+=(snmpd)
+# gobgpd + gobgp: the BGP speaker mitigation drives; bird2: the BGP peer that checks what it
+# announced; iproute2: the network namespaces that test runs in.
+command -v gobgpd >/dev/null || need+=(gobgpd)
+command -v bird >/dev/null || need+=(bird2)
+command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { decoderSettingsFromConfig } from './config/decoder-settings.js';
@@ -12,7 +12,12 @@ import { FanoutOutput, type FanoutTarget } from './deliver/fanout-output.js';
 import { JsonlWriter } from './deliver/jsonl-writer.js';
 import type { RecordOutput } from './deliver/output.js';
 import { StoreOutput } from './deliver/store-output.js';
+import type { AlertEvent, AlertSink } from './detect/alert.js';
+import { AlertStore } from './detect/alert-store.js';
+import { DetectionEngine, type DetectionStatus } from './detect/engine.js';
 import { Enricher, type EnricherStats } from './enrich/enricher.js';
+import { Mitigator } from './mitigate/mitigator.js';
+import { buildNotifiers } from './notify/notifiers.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
 import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
@@ -48,6 +53,8 @@ export interface CollectorOptions {
    * opened: the collector opens it at start and closes it at stop.
    */
   store?: FlowStore;
+  /** More receivers of alert events (notifiers, mitigation, tests), besides the alert store and log. */
+  alertSinks?: AlertSink[];
 }
 
 /** The store as /stats shows it: its health plus the queue in front of it. */
@@ -71,6 +78,8 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   enrich: EnricherStats;
   /** null when `store.enabled` is false. */
   store: CollectorStoreStats | null;
+  /** Streaming detection; null when `detection.enabled` is false. */
+  detection: DetectionStatus | null;
 }
 
 export interface Collector {
@@ -80,6 +89,8 @@ export interface Collector {
   readonly store: FlowStore | null;
   /** The store's health as the collector sees it (for /readyz), or null without a store. */
   readonly storeHealth: { health(): StoreHealth } | null;
+  /** Alerts raised by detection (for /api/alerts), or null when detection is off. */
+  readonly alerts: AlertStore | null;
   stats(): CollectorStats;
   /** Decodes everything queued and hands it to the output (tests and shutdown). */
   flush(): Promise<void>;
@@ -112,6 +123,27 @@ function withTemplateState(
   }
   for (const e of snap.exporters) e.templateState = byAddress.get(e.address) ?? null;
   return snap;
+}
+
+/** Where alerts are kept across restarts; null: memory only. */
+function alertsFile(config: FlowgateConfig): string | null {
+  if (!config.alerts.persist) return null;
+  return config.alerts.file ?? join(config.general.datadir, 'alerts.jsonl');
+}
+
+/** Alert events in the log: a start is a warning (someone should look), the rest info. */
+function alertLogSink(logger: Logger): AlertSink {
+  return {
+    name: 'log',
+    handle(event: AlertEvent): void {
+      const a = event.alert;
+      const fields = { alert: a.id, kind: a.kind, target: a.target, severity: a.severity, value: a.value };
+      if (event.type === 'start') logger.warn(fields, `alert started: ${a.summary}`);
+      else if (event.type === 'end') logger.info({ ...fields, peak: a.peak }, `alert ended: ${a.summary}`);
+      else logger.info(fields, `alert ongoing: ${a.summary}`);
+    },
+    async close(): Promise<void> {},
+  };
 }
 
 function message(err: unknown): string {
@@ -256,13 +288,36 @@ export async function startCollector(
     announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
     snmpLog: (msg, detail) => logger.warn(detail, msg),
   });
+  // ---- detection: after enrichment (address classes, count-once), beside the outputs ----
+  const alerts = config.detection.enabled
+    ? new AlertStore({ maxAlerts: config.alerts.max, path: alertsFile(config), logger })
+    : null;
+  // Notifiers queue and retry on their own: a slow webhook never holds up receiving.
+  const notifiers =
+    alerts === null
+      ? []
+      : [
+          ...buildNotifiers(config.notify, logger),
+          ...(config.mitigation.enabled ? [new Mitigator({ config: config.mitigation, logger })] : []),
+          ...(options.alertSinks ?? []),
+        ];
+  const detection =
+    alerts === null
+      ? null
+      : new DetectionEngine(
+          config.detection,
+          [alerts, alertLogSink(logger), ...notifiers],
+          config.decode.maxexporters,
+        );
   const stats = new ExporterStats({
     maxExporters: config.decode.maxexporters,
     maxInterfaces: MAX_INTERFACES,
     downsample: config.general.downsample,
     maxClockSkewSec: config.general.maxclockskew,
     forward: (rec) => {
-      if (enricher.apply(rec)) batcher.add(rec);
+      if (!enricher.apply(rec)) return;
+      batcher.add(rec);
+      detection?.observe(rec, stats.nowMs);
     },
   });
 
@@ -405,12 +460,16 @@ export async function startCollector(
   const saveTimer =
     templateDbPath === null ? null : setInterval(saveTemplates, config.general.templatedbinterval * 1000);
   saveTimer?.unref();
+  // Silent exporters and alerts that went quiet need the wall clock, even when nothing arrives.
+  const detectionTimer = detection === null ? null : setInterval(() => detection.tick(), 1000);
+  detectionTimer?.unref();
 
   let stopping: Promise<void> | null = null;
   const collector: Collector = {
     listeners,
     store,
     storeHealth: storeOutput,
+    alerts,
     stats(): CollectorStats {
       return {
         uptimeSec: Math.round((Date.now() - startedAt) / 1000),
@@ -440,6 +499,7 @@ export async function startCollector(
                 queueDepth: storeOutput.stats().queueDepth,
                 drops: storeOutput.stats().drops,
               },
+        detection: detection?.status() ?? null,
         ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),
       };
     },
@@ -452,6 +512,7 @@ export async function startCollector(
     stop(): Promise<void> {
       stopping ??= (async () => {
         if (saveTimer !== null) clearInterval(saveTimer);
+        if (detectionTimer !== null) clearInterval(detectionTimer);
         await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
         drainQueue();
         try {
@@ -460,6 +521,7 @@ export async function startCollector(
           saveTemplates();
           enricher.close();
           await store?.close();
+          await Promise.all([alerts?.close(), ...notifiers.map((s) => s.close())]);
         }
       })();
       return stopping;

@@ -69,6 +69,7 @@ export async function runCollect(
       logger,
       collector.storeHealth,
       collector.store,
+      collector.alerts,
     );
   } catch (err) {
     await collector.stop();

@@ -4,21 +4,26 @@ import { SECRET_KEYS } from './schema.js';
 
 export const MASK = '********';
 
-/** A copy of `config` with every set secret replaced by MASK (unset ones stay null: "not set" is useful). */
+/**
+ * A copy of `config` with every set secret replaced by MASK (unset ones stay null: "not set" is
+ * useful). A `*` segment of a secret key matches every list item or mapping key
+ * (`notify.webhooks.*.headers.*`).
+ */
 export function maskSecrets<T>(config: T, secretKeys: readonly string[] = SECRET_KEYS): T {
   const copy = structuredClone(config);
-  for (const key of secretKeys) {
-    const path = key.split('.');
-    let o: unknown = copy;
-    for (const seg of path.slice(0, -1))
-      o = o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[seg] : undefined;
-    const last = path[path.length - 1];
-    if (o !== null && typeof o === 'object') {
-      const obj = o as Record<string, unknown>;
-      if (obj[last] !== null && obj[last] !== undefined) obj[last] = MASK;
-    }
-  }
+  for (const key of secretKeys) mask(copy, key.split('.'));
   return copy;
+}
+
+function mask(o: unknown, path: readonly string[]): void {
+  if (o === null || typeof o !== 'object') return;
+  const obj = o as Record<string, unknown>;
+  const [seg, ...rest] = path as [string, ...string[]];
+  const keys = seg === '*' ? Object.keys(obj) : [seg];
+  for (const k of keys) {
+    if (rest.length > 0) mask(obj[k], rest);
+    else if (obj[k] !== null && obj[k] !== undefined) obj[k] = MASK;
+  }
 }
 
 export function printConfig(config: unknown, secretKeys: readonly string[] = SECRET_KEYS): string {

@@ -7,10 +7,19 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
+import { DEFAULT_THRESHOLDS, defaultDetectionConfig } from '../detect/detection-config.js';
 import { compileAddressClasses, DEFAULT_INTERNAL_NETWORKS } from '../enrich/address-classes.js';
 import { compileFlowFilter, type FlowFilterRuleOptions } from '../enrich/flow-filter.js';
 import { EnrichOptionError } from '../enrich/option-error.js';
 import { compileTags, type TagRuleOptions } from '../enrich/tags.js';
+import {
+  MITIGABLE_KINDS,
+  DEFAULT_MITIGATION_CONFIG as MITIGATION_DEFAULTS,
+  type MitigationConfig,
+  MitigationConfigError,
+} from '../mitigate/config.js';
+import { compileMitigationSettings } from '../mitigate/settings.js';
+import { FACILITIES, type FacilityName } from '../notify/syslog-message.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SEC } from '../stats/clock-skew.js';
 import type { FlowgateConfig } from './types.js';
 
@@ -18,7 +27,15 @@ import type { FlowgateConfig } from './types.js';
  * Dotted paths of secret keys: accepted as FLOWGATE_<PATH>_FILE, masked by `config print`,
  * redacted from logs.
  */
-export const SECRET_KEYS: readonly string[] = ['api.token', 'snmp.community', 'snmp.authkey', 'snmp.privkey'];
+export const SECRET_KEYS: readonly string[] = [
+  'api.token',
+  'snmp.community',
+  'snmp.authkey',
+  'snmp.privkey',
+  // Webhook URLs often carry a token in the path (chat services); headers carry credentials.
+  'notify.webhooks.*.url',
+  'notify.webhooks.*.headers.*',
+];
 
 /** Shorter bearer tokens are guessable; 16 characters is 96 bits of base64. */
 const MIN_TOKEN_LENGTH = 16;
@@ -212,6 +229,44 @@ function validatedBy(compile: (value: unknown, path: string) => unknown, key: st
   };
 }
 
+/** A per-second threshold; null switches the check off. */
+const threshold = () =>
+  z
+    .number(expected('a number ≥ 0, or null (off)'))
+    .nonnegative(expected('a number ≥ 0, or null (off)'))
+    .nullable();
+
+const THRESHOLD_KEYS = Object.keys(DEFAULT_THRESHOLDS) as (keyof typeof DEFAULT_THRESHOLDS)[];
+
+const thresholds = z
+  .strictObject(
+    Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, threshold().default(DEFAULT_THRESHOLDS[k])])) as Record<
+      keyof typeof DEFAULT_THRESHOLDS,
+      z.ZodDefault<ReturnType<typeof threshold>>
+    >,
+    expectedMapping(`a mapping of thresholds (${THRESHOLD_KEYS.join(', ')})`),
+  )
+  .prefault({} as never);
+
+const hostgroupThresholds = z.strictObject(
+  Object.fromEntries(THRESHOLD_KEYS.map((k) => [k, threshold().optional()])) as Record<
+    keyof typeof DEFAULT_THRESHOLDS,
+    z.ZodOptional<ReturnType<typeof threshold>>
+  >,
+  expectedMapping(`a mapping of thresholds (${THRESHOLD_KEYS.join(', ')})`),
+);
+
+const hostgroup = z.strictObject(
+  {
+    name: text(),
+    networks: z.array(addressOrCidr, expected('a list of networks')).min(1, expected('at least one network')),
+    thresholds: hostgroupThresholds.default({}),
+  },
+  expectedMapping(),
+);
+
+const DETECTION_DEFAULTS = defaultDetectionConfig();
+
 const ruleList = (what: string) =>
   z.array(z.record(z.string(), z.unknown(), expectedMapping()), expected(`a list of ${what}`)).default([]);
 
@@ -311,6 +366,126 @@ export const configSchema = z.strictObject(
       cachesize: integer('an integer from 2 to 10000000', 2, 10_000_000).default(100_000),
       reloadinterval: positiveInt().default(30),
     }),
+    detection: section({
+      enabled: bool().default(DETECTION_DEFAULTS.enabled),
+      window: integer('seconds from 2 to 3600', 2, 3600).default(DETECTION_DEFAULTS.window),
+      endafter: positiveInt().default(DETECTION_DEFAULTS.endafter),
+      updateinterval: positiveInt().default(DETECTION_DEFAULTS.updateinterval),
+      maxhosts: positiveInt().default(DETECTION_DEFAULTS.maxhosts),
+      maxsources: positiveInt().default(DETECTION_DEFAULTS.maxsources),
+      scanwindow: positiveInt().default(DETECTION_DEFAULTS.scanwindow),
+      maxscansamplerate: positiveInt().default(DETECTION_DEFAULTS.maxscansamplerate),
+      exportersilent: positiveInt().nullable().default(DETECTION_DEFAULTS.exportersilent),
+      learnperiod: nonNegativeInt().default(DETECTION_DEFAULTS.learnperiod),
+      thresholds,
+      hostgroups: list(hostgroup),
+      baseline: section({
+        enabled: bool().default(DETECTION_DEFAULTS.baseline.enabled),
+        slots: integer('an integer from 1 to 1440', 1, 1440).default(DETECTION_DEFAULTS.baseline.slots),
+        warmup: positiveInt().default(DETECTION_DEFAULTS.baseline.warmup),
+        alpha: z
+          .number(expected('a number between 0 and 1'))
+          .gt(0, expected('a number between 0 and 1'))
+          .max(1, expected('a number between 0 and 1'))
+          .default(DETECTION_DEFAULTS.baseline.alpha),
+        deviations: z
+          .number(expected('a positive number'))
+          .positive(expected('a positive number'))
+          .default(DETECTION_DEFAULTS.baseline.deviations),
+      }),
+    }),
+    notify: section({
+      webhooks: list(
+        z.strictObject(
+          {
+            url: z
+              .string(expected('an http(s) URL'))
+              .refine((u) => /^https?:\/\/[^\s]+$/.test(u), expected('an http(s) URL')),
+            headers: z
+              .record(z.string(), z.string(expected('a header value')), expectedMapping())
+              .default({}),
+            timeout: positiveInt().default(5000),
+            retries: nonNegativeInt().default(3),
+            retryinterval: positiveInt().default(1000),
+            maxqueued: positiveInt().default(1000),
+          },
+          expectedMapping(),
+        ),
+      ),
+      syslog: list(
+        z.strictObject(
+          {
+            server: z
+              .string(expected('"host:port"'))
+              .refine(
+                (s) => isListenAddress(s) || isListenAddress(`${s}:514`),
+                expected('"host:port" or "host"'),
+              ),
+            protocol: oneOf(['udp', 'tcp']).default('udp'),
+            format: oneOf(['rfc5424', 'cef']).default('rfc5424'),
+            facility: z
+              .enum(
+                Object.keys(FACILITIES) as [FacilityName, ...FacilityName[]],
+                expected('a syslog facility (local0 ... local7, daemon, ...)'),
+              )
+              .default('local0'),
+          },
+          expectedMapping(),
+        ),
+      ),
+      scripts: list(
+        z.strictObject(
+          {
+            command: z
+              .array(text(), expected('a command as a list: [program, arg, ...]'))
+              .min(1, expected('a program')),
+            timeout: positiveInt().default(30),
+            concurrency: positiveInt().default(2),
+          },
+          expectedMapping(),
+        ),
+      ),
+    }),
+    mitigation: section({
+      enabled: bool().default(MITIGATION_DEFAULTS.enabled),
+      action: oneOf(['blackhole', 'flowspec']).default(MITIGATION_DEFAULTS.action),
+      kinds: z
+        .array(oneOf(MITIGABLE_KINDS), expected('a list of alert kinds'))
+        .default([...MITIGATION_DEFAULTS.kinds]),
+      community: text('"ASN:value"').default(MITIGATION_DEFAULTS.community),
+      nexthop: text('an IPv4 address').nullable().default(MITIGATION_DEFAULTS.nexthop),
+      nexthop6: text('an IPv6 address').nullable().default(MITIGATION_DEFAULTS.nexthop6),
+      flowspecaction: oneOf(['discard', 'ratelimit']).default(MITIGATION_DEFAULTS.flowspecaction),
+      ratelimit: nonNegativeInt().default(MITIGATION_DEFAULTS.ratelimit),
+      maxannouncements: positiveInt().default(MITIGATION_DEFAULTS.maxannouncements),
+      protected: z.array(addressOrCidr, expected('a list of networks')).default([]),
+      dryrun: bool().default(MITIGATION_DEFAULTS.dryrun),
+      minduration: nonNegativeInt().default(MITIGATION_DEFAULTS.minduration),
+      withdrawonclose: bool().default(MITIGATION_DEFAULTS.withdrawonclose),
+      gobgp: section({
+        command: z
+          .array(text(), expected('a command as a list'))
+          .min(1)
+          .default([...MITIGATION_DEFAULTS.gobgp.command]),
+        host: text('an address').default(MITIGATION_DEFAULTS.gobgp.host),
+        port: integer('a port 1-65535', 1, 65535).default(MITIGATION_DEFAULTS.gobgp.port),
+        timeout: positiveInt().default(MITIGATION_DEFAULTS.gobgp.timeout),
+      }),
+    }).superRefine((m, ctx) => {
+      // The same strict checks the mitigator applies (communities, next hops), reported as config errors.
+      try {
+        compileMitigationSettings(m as MitigationConfig);
+      } catch (err) {
+        if (!(err instanceof MitigationConfigError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.message });
+      }
+    }),
+    alerts: section({
+      // Alerts kept for /api/alerts across restarts, in `file` (null: alerts.jsonl in datadir).
+      persist: bool().default(true),
+      file: text('a file path').nullable().default(null),
+      max: positiveInt().default(10_000),
+    }),
     api: section({
       enabled: bool().default(true),
       // API port 8080 like goflow2's metrics listener; loopback so nothing is exposed by default.
@@ -328,7 +503,7 @@ export const configSchema = z.strictObject(
     }),
   },
   expectedMapping(
-    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, api, log)',
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, detection, notify, mitigation, alerts, api, log)',
   ),
 );
 

@@ -5,8 +5,11 @@
  * them unambiguously; connector knobs keep the connector's names (udpbuffer, statsinterval, ...).
  */
 import type { ExtraFieldType } from '../decode/settings.js';
+import type { DetectionConfig } from '../detect/detection-config.js';
 import type { FlowFilterRuleOptions } from '../enrich/flow-filter.js';
 import type { TagRuleOptions } from '../enrich/tags.js';
+import type { MitigationConfig } from '../mitigate/config.js';
+import type { FacilityName } from '../notify/syslog-message.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -163,6 +166,35 @@ export interface FlowgateConfig {
     cachesize: number;
     /** Seconds between checks of the database files for a new version. */
     reloadinterval: number;
+  };
+  /** Streaming detection (docs/detection.md). */
+  detection: DetectionConfig;
+  /** Where alert events are sent (docs/notifications.md). */
+  notify: {
+    webhooks: {
+      url: string;
+      /** Secrets (masked in `config print`, never logged). */
+      headers: Record<string, string>;
+      /** ms per request. */
+      timeout: number;
+      retries: number;
+      /** ms before the first retry, doubled each time. */
+      retryinterval: number;
+      maxqueued: number;
+    }[];
+    syslog: { server: string; protocol: 'udp' | 'tcp'; format: 'rfc5424' | 'cef'; facility: FacilityName }[];
+    /** Programs run per alert event (the event JSON on stdin); timeout in seconds. */
+    scripts: { command: string[]; timeout: number; concurrency: number }[];
+  };
+  /** Opt-in BGP mitigation of attacks (docs/mitigation.md). */
+  mitigation: MitigationConfig;
+  alerts: {
+    /** Keep alerts across restarts (in `file`); false: memory only. */
+    persist: boolean;
+    /** JSON-lines file of the alerts; null: alerts.jsonl under general.datadir. */
+    file: string | null;
+    /** Alerts kept at most (the oldest ended ones go first). */
+    max: number;
   };
   api: {
     /** Serve the HTTP API (health, stats, metrics, queries). */

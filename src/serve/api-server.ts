@@ -8,10 +8,12 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CollectorStats } from '../collector.js';
 import type { TemplateExporterStats } from '../decode/template/template-decoder.js';
+import type { AlertStore } from '../detect/alert-store.js';
 import { formatHostPort, parseListenAddress } from '../receive/listen-address.js';
 import type { FlowStore, StoreHealth } from '../store/contract.js';
 import { BearerAuth, isLoopbackHost } from './auth.js';
 import { FlowgateMetrics } from './metrics.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import type { RouteContext } from './routes/context.js';
 import { DASHBOARD_PATHS, registerDashboardRoutes } from './routes/dashboard.js';
 import { registerFlowRoutes } from './routes/flows.js';
@@ -40,6 +42,8 @@ export interface ApiServerOptions {
   store?: { health(): StoreHealth } | null;
   /** Answers the query routes (/api/flows, /api/top, ...); without it they answer 503. */
   flowStore?: FlowStore | null;
+  /** Answers /api/alerts and feeds flowgate_alerts_*; without it detection is reported off. */
+  alerts?: AlertStore | null;
   logger: Logger;
 }
 
@@ -108,7 +112,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    // OpenAPI path templating ("/api/alerts/{id}"), not Fastify's ("/api/alerts/:id").
+    const url = r.url.replace(/:(\w+)/g, '{$1}');
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url });
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
@@ -126,13 +132,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     templates: opts.templates,
     store: opts.store ?? null,
     flowStore: opts.flowStore ?? null,
-    metrics: new FlowgateMetrics({ stats: () => opts.collector.stats(), store: opts.store ?? null }),
+    metrics: new FlowgateMetrics({
+      stats: () => opts.collector.stats(),
+      store: opts.store ?? null,
+      alerts: opts.alerts ?? null,
+    }),
+    alerts: opts.alerts ?? null,
   };
   registerHealthRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
   registerTemplateRoutes(app, ctx);
   registerFlowRoutes(app, ctx);
+  registerAlertRoutes(app, ctx);
   registerOpenApiRoutes(app);
   registerDashboardRoutes(app);
 

@@ -13,10 +13,13 @@
  *
  * The `flowgate_store_*` metrics exist only when the collector has a flow store (store.enabled):
  * a 0 there would read as "empty store" or "store not ready" and fire alerts on a collector that
- * was never meant to store.
+ * was never meant to store. Likewise the `flowgate_alerts_*` metrics exist only with an alert
+ * store (detection on); their `kind` label takes the fixed ALERT_KINDS values.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { CollectorStats } from '../collector.js';
+import { ALERT_KINDS } from '../detect/alert.js';
+import type { AlertMetricsSource } from '../detect/alert-store.js';
 import type { StoreHealth } from '../store/contract.js';
 
 export const METRIC_PREFIX = 'flowgate_';
@@ -24,6 +27,8 @@ export const METRIC_PREFIX = 'flowgate_';
 export interface MetricsSource {
   stats(): CollectorStats;
   store: { health(): StoreHealth } | null;
+  /** Absent or null: detection is off. */
+  alerts?: AlertMetricsSource | null;
 }
 
 /** Advances a prom-client counter to follow a snapshot value, per label set, never backwards. */
@@ -65,6 +70,8 @@ export class FlowgateMetrics {
   private readonly g;
   /** Null without a flow store: its metrics are then not registered at all. */
   private readonly storeMetrics;
+  /** Null without an alert store (detection off). */
+  private readonly alertMetrics;
 
   constructor(private readonly source: MetricsSource) {
     const r = this.registry;
@@ -178,6 +185,15 @@ export class FlowgateMetrics {
             ),
             drops: counter('store_drops_total', 'Records dropped because the flow store queue was full'),
           };
+    this.alertMetrics =
+      (source.alerts ?? null) === null
+        ? null
+        : {
+            active: gauge(r, 'alerts_active', 'Alerts going on now, per kind', ['kind']),
+            started: counter('alerts_total', 'Alerts started since the collector started, per kind', [
+              'kind',
+            ]),
+          };
     collectDefaultMetrics({ register: r, prefix: METRIC_PREFIX });
   }
 
@@ -188,6 +204,7 @@ export class FlowgateMetrics {
   /** The Prometheus text exposition of the current state. */
   async render(): Promise<string> {
     this.update(this.source.stats(), this.source.store?.health() ?? null);
+    this.updateAlerts();
     return this.registry.metrics();
   }
 
@@ -259,6 +276,17 @@ export class FlowgateMetrics {
       this.storeMetrics.written.follow(store.recordsWritten);
       this.storeMetrics.queueDepth.set(s.store?.queueDepth ?? 0);
       this.storeMetrics.drops.follow(s.store?.drops ?? 0);
+    }
+  }
+
+  private updateAlerts(): void {
+    const alerts = this.source.alerts ?? null;
+    if (this.alertMetrics === null || alerts === null) return;
+    const { byKind } = alerts.counts();
+    const starts = alerts.startsByKind();
+    for (const kind of ALERT_KINDS) {
+      this.alertMetrics.active.set({ kind }, byKind[kind].active);
+      this.alertMetrics.started.follow(starts[kind], { kind });
     }
   }
 }

@@ -1,3 +1,4 @@
+import { ALERT_KINDS, ALERT_SEVERITIES } from '../detect/alert.js';
 import { DIMENSIONS, METRICS } from './query-params.js';
 import { DASHBOARD_PATHS } from './routes/dashboard.js';
 
@@ -305,6 +306,78 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/alerts': {
+      get: {
+        summary:
+          'Alerts raised by detection (latest version of each), newest first; `detection` is "off" ' +
+          'with an empty list when this collector does not detect',
+        parameters: [
+          param('state', 'Only active (going on) or ended alerts', {
+            type: 'string',
+            enum: ['active', 'ended'],
+          }),
+          param('kind', 'Only this kind of alert', { type: 'string', enum: ALERT_KINDS }),
+          param('target', 'Only alerts on this target (victim, source or exporter address)', {
+            type: 'string',
+            maxLength: 256,
+          }),
+          param('from', 'Only alerts going on at or after this flow time: epoch ms or ISO 8601', {
+            type: 'string',
+          }),
+          param('to', 'Only alerts started before this flow time: epoch ms or ISO 8601', { type: 'string' }),
+          param('limit', 'At most this many alerts (default 100)', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1000,
+          }),
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['detection', 'counts', 'alerts'],
+              properties: {
+                detection: { type: 'string', enum: ['on', 'off'] },
+                counts: {
+                  type: 'object',
+                  description: 'Alerts kept: active, ended, and both per kind (whatever the filters)',
+                  required: ['active', 'ended', 'byKind'],
+                  properties: {
+                    active: { type: 'integer' },
+                    ended: { type: 'integer' },
+                    byKind: { type: 'object' },
+                  },
+                },
+                alerts: { type: 'array', items: { $ref: '#/components/schemas/Alert' } },
+              },
+            },
+            'Alerts',
+          ),
+          '400': queryError,
+          '401': unauthorized,
+        },
+      },
+    },
+    '/api/alerts/{id}': {
+      get: {
+        summary: 'One alert, latest version',
+        parameters: [
+          { name: 'id', in: 'path', required: true, description: 'The alert id', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              required: ['alert'],
+              properties: { alert: { $ref: '#/components/schemas/Alert' } },
+            },
+            'The alert',
+          ),
+          '401': unauthorized,
+          '404': json({ $ref: '#/components/schemas/QueryError' }, 'No such alert, or detection is off'),
+        },
+      },
+    },
     '/api/openapi.json': {
       get: {
         summary: 'This document',
@@ -339,6 +412,37 @@ export const OPENAPI_DOCUMENT = {
           statusCode: { type: 'integer' },
           error: { type: 'string' },
           message: { type: 'string' },
+        },
+      },
+      Alert: {
+        type: 'object',
+        description:
+          'One incident (src/detect/alert.ts). startedAt, updatedAt and endedAt are flow time (epoch ms); ' +
+          'detectedAt is the wall clock when Flowgate raised it',
+        required: ['id', 'kind', 'severity', 'state', 'target', 'summary', 'metric', 'threshold', 'value'],
+        properties: {
+          id: { type: 'string' },
+          kind: { type: 'string', enum: ALERT_KINDS },
+          severity: { type: 'string', enum: ALERT_SEVERITIES },
+          state: { type: 'string', enum: ['active', 'ended'] },
+          direction: { type: ['string', 'null'], enum: ['inbound', 'outbound', null] },
+          target: { type: 'string' },
+          targetKind: { type: 'string', enum: ['host', 'exporter'] },
+          hostgroup: { type: ['string', 'null'] },
+          summary: { type: 'string' },
+          metric: { type: 'string', description: 'What was measured: bps, pps, flows/s, ...' },
+          threshold: { type: 'number' },
+          value: { type: 'number', description: 'Latest value' },
+          peak: { type: 'number' },
+          baseline: { type: ['number', 'null'] },
+          startedAt: { type: 'integer' },
+          updatedAt: { type: 'integer' },
+          endedAt: { type: ['integer', 'null'] },
+          detectedAt: { type: 'integer' },
+          totals: { type: 'object', properties: amounts },
+          distinctSources: { type: ['integer', 'null'] },
+          top: { type: 'object', description: 'Heaviest sources, destinations, ports and protocols' },
+          exporters: { type: 'array', items: { type: 'string' } },
         },
       },
       TemplateExporter: {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Collector } from '../collector.js';
 import type { FlowgateConfig } from '../config/types.js';
 import type { FlowDecoder } from '../decode/flow-decoder.js';
+import type { AlertStore } from '../detect/alert-store.js';
 import type { FlowStore, StoreHealth } from '../store/contract.js';
 import { type ApiServer, startApiServer } from './api-server.js';
 
@@ -15,6 +16,8 @@ export async function startApiFromConfig(
   store: { health(): StoreHealth } | null = null,
   /** Answers /api/flows, /api/top, /api/timeseries, /api/exporters (503 without it). */
   flowStore: FlowStore | null = null,
+  /** Answers /api/alerts ("detection": "off" without it). */
+  alerts: AlertStore | null = null,
 ): Promise<ApiServer | null> {
   if (!config.api.enabled) return null;
   return startApiServer({
@@ -25,6 +28,7 @@ export async function startApiFromConfig(
     templates: () => decoder.templates.exporterStats(),
     store,
     flowStore,
+    alerts,
     logger,
   });
 }

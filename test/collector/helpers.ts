@@ -25,6 +25,7 @@ export function testConfig(over: {
   output?: Partial<FlowgateConfig['output']>;
   store?: Partial<FlowgateConfig['store']>;
   decode?: Partial<FlowgateConfig['decode']>;
+  detection?: Partial<FlowgateConfig['detection']>;
 }): FlowgateConfig {
   return {
     general: {
@@ -77,6 +78,11 @@ export function testConfig(over: {
     },
     snmp: { ...DEFAULTS.snmp },
     geo: { asn: null, database: null, privateas: 'unset', cachesize: 100_000, reloadinterval: 30 },
+    detection: { ...DEFAULTS.detection, ...over.detection },
+    notify: { ...DEFAULTS.notify },
+    mitigation: { ...DEFAULTS.mitigation },
+    // In memory: in-process collectors must not leave alert files behind.
+    alerts: { ...DEFAULTS.alerts, persist: false },
     api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },
   };

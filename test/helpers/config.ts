@@ -25,6 +25,11 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     store: { ...base.store, ...overrides.store },
     snmp: { ...base.snmp, ...overrides.snmp },
     geo: { ...base.geo, ...overrides.geo },
+    detection: { ...base.detection, ...overrides.detection },
+    notify: { ...base.notify, ...overrides.notify },
+    mitigation: { ...base.mitigation, ...overrides.mitigation },
+    // In memory unless a test asks: tests must not leave alert files in the working directory.
+    alerts: { ...base.alerts, persist: false, ...overrides.alerts },
     api: { ...base.api, ...overrides.api },
     log: { ...base.log, ...overrides.log },
   };

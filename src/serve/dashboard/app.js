@@ -2,7 +2,7 @@
 // own so one failing query (or a missing store) never blanks the others.
 import { ApiError, getJson, onTokenNeeded } from './api.js';
 import { clearChart, drawStacked, resizeChart } from './charts.js';
-import { ago, formatMetric, si, skew, utc } from './format.js';
+import { ago, duration, formatMetric, si, skew, utc } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -238,6 +238,60 @@ async function loadFlows(r, filter) {
   });
 }
 
+/** Severities with a colour (a class); anything else is shown as plain text. */
+const SEVERITIES = new Set(['low', 'medium', 'high', 'critical']);
+const ENDED_SHOWN = 20;
+
+const ALERT_COLUMNS = [
+  ['kind', (a) => String(a.kind).replaceAll('_', ' ')],
+  ['target', (a) => a.target],
+  [
+    'severity',
+    (a) => a.severity,
+    false,
+    (a) => (SEVERITIES.has(a.severity) ? { class: `sev sev-${a.severity}` } : {}),
+  ],
+  ['value / threshold', (a) => `${si(a.value)} / ${si(a.threshold)} ${a.metric}`, true],
+  ['peak', (a) => si(a.peak), true],
+  ['started (UTC)', (a) => utc(a.startedAt)],
+  // Flow time: an active alert has lasted until its latest update.
+  ['duration', (a) => duration((a.endedAt ?? a.updatedAt) - a.startedAt), true],
+  ['summary', (a) => a.summary ?? ''],
+];
+
+async function loadAlerts() {
+  const target = $('alerts');
+  const badge = $('alerts-badge');
+  return panel(target, async () => {
+    const [active, ended] = await Promise.all([
+      getJson('/api/alerts', { state: 'active', limit: 100 }),
+      getJson('/api/alerts', { state: 'ended', limit: ENDED_SHOWN }),
+    ]);
+    const n = active.counts?.active ?? active.alerts.length;
+    badge.hidden = n === 0;
+    badge.textContent = `${n} active`;
+    if (active.detection === 'off') {
+      target.replaceChildren(message('Detection is off: this collector raises no alerts.'));
+      return;
+    }
+    if (active.alerts.length === 0 && ended.alerts.length === 0) {
+      target.replaceChildren(message('No alerts.'));
+      return;
+    }
+    const more = n > active.alerts.length ? ` (newest ${active.alerts.length} shown)` : '';
+    target.replaceChildren(
+      el('h3', {}, [`Active: ${n}${more}`]),
+      active.alerts.length === 0
+        ? message('No active alerts.')
+        : el('div', { 'data-state': 'active' }, [table(ALERT_COLUMNS, active.alerts)]),
+      el('h3', {}, ['Recently ended']),
+      ended.alerts.length === 0
+        ? message('None.')
+        : el('div', { 'data-state': 'ended' }, [table(ALERT_COLUMNS, ended.alerts)]),
+    );
+  });
+}
+
 // Collectors older than the clock skew check send neither field: the column then shows "—".
 const clockSkewText = (e) => `${skew(e.clockSkewSec)}${e.clockSkewed === true ? ' ⚠' : ''}`;
 const clockSkewCell = (e) =>
@@ -300,6 +354,7 @@ async function refresh() {
   showFilterError(null);
   $('status').textContent = 'loading…';
   const ok = await Promise.all([
+    loadAlerts(),
     panel($('chart'), () => loadTraffic(r, filter)),
     loadTops(r, filter),
     loadFlows(r, filter),

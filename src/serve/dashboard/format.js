@@ -42,6 +42,18 @@ export function ago(ms, now) {
   return `${Math.round(s / 86400)} d ago`;
 }
 
+/** A length of time in ms: "45 s", "12 min", "3 h 05 min", "2 d 4 h". */
+export function duration(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 120) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h ${String(min % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
 /**
  * Exporter clock skew (arrival minus the exporter's header export time, seconds): "+2 s", "−130 s",
  * "+17 min"; "—" when unknown (sFlow carries no export time, or the collector does not report it).

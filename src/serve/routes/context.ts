@@ -1,6 +1,7 @@
 /** What the route groups need from the running process (all read-only snapshots). */
 import type { CollectorStats } from '../../collector.js';
 import type { TemplateExporterStats } from '../../decode/template/template-decoder.js';
+import type { AlertStore } from '../../detect/alert-store.js';
 import type { FlowStore, StoreHealth } from '../../store/contract.js';
 import type { FlowgateMetrics } from '../metrics.js';
 
@@ -11,4 +12,6 @@ export interface RouteContext {
   /** For the query routes; null = they answer 503. */
   flowStore: FlowStore | null;
   metrics: FlowgateMetrics;
+  /** For /api/alerts; absent or null = detection is off. */
+  alerts?: AlertStore | null;
 }

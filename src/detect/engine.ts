@@ -1,0 +1,619 @@
+/**
+ * The streaming detection engine. Fed every enriched record (counted ones only: weight 0 records
+ * of the count-once policy add nothing), it keeps per internal host counters over a sliding window
+ * of flow time (slot-ring.ts), probe state per source (probe-tracker.ts), learnt baselines
+ * (baseline.ts), and reports findings to the incident lifecycle (incidents.ts), which sends
+ * AlertEvents to the sinks.
+ *
+ * Flow time: the engine's clock is the newest record end seen (each clamped to its arrival + the
+ * allowed clock skew, so one exporter with a wrong clock cannot push it into the future). Hosts
+ * touched since the last evaluation are evaluated every time that clock enters a new slot, so a
+ * replayed capture is evaluated at the same flow times as the live traffic was; `tick()` (every
+ * second, wall clock) additionally ends quiet alerts and finds silent exporters.
+ *
+ * Which hosts: a record counts inbound for its destination when that is internal
+ * (`dstinternal`, from the address classes: your internal networks) and outbound for its source
+ * when that is internal. Floods are looked for on inbound traffic, exfiltration on outbound.
+ */
+
+import { GenerationalCache } from '../enrich/geo/generational-cache.js';
+import { PrefixSet } from '../enrich/prefix-set.js';
+import { U32Cache } from '../enrich/u32-cache.js';
+import type { FlowRecord } from '../record/flow-record.js';
+import { hashAddress } from './address-key.js';
+import type { AlertKind, AlertSink } from './alert.js';
+import { Baseline } from './baseline.js';
+import type { DetectionConfig, Thresholds } from './detection-config.js';
+import { describeRate, formatBits, formatCount } from './format.js';
+import { Incidents } from './incidents.js';
+import { isProbe, ProbeTracker } from './probe-tracker.js';
+import { fmix32 } from './sketch/hash32.js';
+import { SLOTS, SlotRing } from './slot-ring.js';
+import { inboundIncrements, M, METRIC_COUNT, outboundIncrements } from './traffic-metrics.js';
+
+/** Records may claim to end at most this far past their arrival. */
+const MAX_FUTURE_MS = 60_000;
+
+class HostEntry {
+  readonly ring = new SlotRing();
+  dirty = false;
+  lastSeenWall = 0;
+  /** Outbound bits/s baseline (exfiltration); created on the first outbound traffic. */
+  outBaseline: Baseline | null = null;
+  lastBaselineSample = 0;
+  /** Flow time of the host's first record: its window is only complete a window later. */
+  firstSeenFlow = Number.NaN;
+
+  constructor(
+    readonly address: string,
+    readonly group: number,
+  ) {}
+}
+
+interface Group {
+  readonly name: string | null;
+  readonly thresholds: Thresholds;
+}
+
+/** One check of a host's window sums against a threshold. */
+interface RateCheck {
+  readonly kind: AlertKind;
+  readonly metric: string;
+  readonly threshold: (t: Thresholds) => number | null;
+  readonly value: (sums: Float64Array, seconds: number) => number;
+  readonly label: string;
+  readonly unit: 'bps' | 'pps' | 'flows/s';
+}
+
+const FLOOD_CHECKS: readonly RateCheck[] = [
+  {
+    kind: 'volumetric',
+    metric: 'bps',
+    label: 'Volumetric flood',
+    unit: 'bps',
+    threshold: (t) => t.bps,
+    value: (s, w) => (s[M.IN_BITS] as number) / w,
+  },
+  {
+    kind: 'volumetric',
+    metric: 'pps',
+    label: 'Volumetric flood',
+    unit: 'pps',
+    threshold: (t) => t.pps,
+    value: (s, w) => (s[M.IN_PKTS] as number) / w,
+  },
+  {
+    kind: 'volumetric',
+    metric: 'flows/s',
+    label: 'Flow flood',
+    unit: 'flows/s',
+    threshold: (t) => t.flows,
+    value: (s, w) => (s[M.IN_FLOWS] as number) / w,
+  },
+  {
+    kind: 'syn_flood',
+    metric: 'syn pps',
+    label: 'SYN flood',
+    unit: 'pps',
+    threshold: (t) => t.synpps,
+    value: (s, w) => (s[M.SYN_PKTS] as number) / w,
+  },
+  {
+    kind: 'ack_flood',
+    metric: 'ack pps',
+    label: 'ACK flood',
+    unit: 'pps',
+    threshold: (t) => t.ackpps,
+    value: (s, w) => (s[M.ACK_PKTS] as number) / w,
+  },
+  {
+    kind: 'rst_flood',
+    metric: 'rst pps',
+    label: 'RST flood',
+    unit: 'pps',
+    threshold: (t) => t.rstpps,
+    value: (s, w) => (s[M.RST_PKTS] as number) / w,
+  },
+  {
+    kind: 'icmp_flood',
+    metric: 'icmp pps',
+    label: 'ICMP flood',
+    unit: 'pps',
+    threshold: (t) => t.icmppps,
+    value: (s, w) => (s[M.ICMP_PKTS] as number) / w,
+  },
+  {
+    kind: 'udp_flood',
+    metric: 'udp pps',
+    label: 'UDP flood',
+    unit: 'pps',
+    threshold: (t) => t.udppps,
+    value: (s, w) => (s[M.UDP_PKTS] as number) / w,
+  },
+  {
+    kind: 'fragment_flood',
+    metric: 'fragment pps',
+    label: 'Fragment flood',
+    unit: 'pps',
+    threshold: (t) => t.fragpps,
+    value: (s, w) => (s[M.FRAG_PKTS] as number) / w,
+  },
+  {
+    kind: 'reflection',
+    metric: 'reflected pps',
+    label: 'Reflection/amplification',
+    unit: 'pps',
+    threshold: (t) => t.reflectionpps,
+    // Answers the host asked for (a resolver's queries out) are not reflection: only the excess.
+    value: (s, w) => Math.max(0, (s[M.REFL_PKTS] as number) - 2 * (s[M.REFL_REQ_PKTS] as number)) / w,
+  },
+  {
+    kind: 'denied_spike',
+    metric: 'rejected flows/s',
+    label: 'Rejected traffic',
+    unit: 'flows/s',
+    threshold: (t) => t.deniedflows,
+    value: (s, w) => (s[M.IN_DENIED] as number) / w,
+  },
+];
+
+export interface DetectionStatus {
+  enabled: boolean;
+  records: number;
+  /** Flow time the engine has reached (Unix ms), null before the first record. */
+  flowTime: number | null;
+  hosts: number;
+  maxHosts: number;
+  /** Hosts not tracked because the table was full. */
+  hostsDropped: number;
+  activeAlerts: number;
+  alertsStarted: number;
+  alertsEnded: number;
+  /** Records not looked at for scans because their sampling rate is above maxscansamplerate. */
+  scanSkippedSampled: number;
+  /** Records older than the window when they arrived (too late to count). */
+  lateRecords: number;
+}
+
+export class DetectionEngine {
+  private readonly hosts = new Map<number | string, HostEntry>();
+  private readonly dirtyHosts: HostEntry[] = [];
+  private readonly groups: Group[];
+  private readonly groupSets: PrefixSet[];
+  private readonly incidents: Incidents;
+  private readonly probes: ProbeTracker;
+  private readonly slotMs: number;
+  private readonly windowMs: number;
+  private readonly inc = new Float64Array(METRIC_COUNT);
+  private readonly sums = new Float64Array(METRIC_COUNT);
+  /** Source/destination pairs seen (hashes), for new-destination alerts; bounded. */
+  private readonly seenPairs: U32Cache;
+  /** New pairs' bytes since first seen, while they may still reach newdstbytes. */
+  private readonly newPairs: GenerationalCache<number, { bytes: number; first: number }>;
+  private readonly deniedBySource: GenerationalCache<string, { windowStart: number; flows: number }>;
+  private readonly exporters = new Map<string, { lastWall: number; records: number; silent: boolean }>();
+  private flowNow = Number.NEGATIVE_INFINITY;
+  private firstFlow = Number.NaN;
+  private lastEvaluatedSlot = Number.NEGATIVE_INFINITY;
+  /** Wall clock of the last flow-time advance: a clock that stands still is evaluated by tick(). */
+  private lastAdvanceWall = 0;
+  private records = 0;
+  private hostsDropped = 0;
+  private scanSkippedSampled = 0;
+  private lateRecords = 0;
+
+  constructor(
+    private readonly config: DetectionConfig,
+    sinks: readonly AlertSink[],
+    private readonly maxExporters = 10_000,
+  ) {
+    this.windowMs = config.window * 1000;
+    this.slotMs = this.windowMs / SLOTS;
+    this.groups = [
+      { name: null, thresholds: config.thresholds },
+      ...config.hostgroups.map((g) => ({
+        name: g.name,
+        thresholds: { ...config.thresholds, ...g.thresholds },
+      })),
+    ];
+    this.groupSets = config.hostgroups.map((g) =>
+      PrefixSet.compile(g.networks, `detection.hostgroups.${g.name}`),
+    );
+    this.incidents = new Incidents(
+      {
+        endAfterMs: config.endafter * 1000,
+        updateIntervalMs: config.updateinterval * 1000,
+        windowMs: this.windowMs,
+      },
+      sinks,
+    );
+    this.probes = new ProbeTracker(
+      config.thresholds.scanports,
+      config.thresholds.sweephosts,
+      config.scanwindow * 1000,
+      config.maxsources,
+    );
+    this.seenPairs = new U32Cache(Math.max(1_000_000, config.maxhosts * 10));
+    this.newPairs = new GenerationalCache(Math.max(2, config.maxsources));
+    this.deniedBySource = new GenerationalCache(Math.max(2, config.maxsources));
+  }
+
+  /** Feeds one enriched record that arrived at `arrivalMs` (wall clock). */
+  observe(rec: FlowRecord, arrivalMs: number): void {
+    if (!this.config.enabled || rec.weight === 0) return;
+    this.records++;
+    this.noteExporter(rec.flowsrcip, arrivalMs);
+    const endMs = Math.min(rec.end ?? rec.timestamp * 1000, arrivalMs + MAX_FUTURE_MS);
+    const startMs = Math.min(rec.start ?? endMs, endMs);
+    if (Number.isNaN(this.firstFlow)) this.firstFlow = endMs;
+    if (endMs > this.flowNow) this.advance(endMs, arrivalMs);
+    if (endMs <= this.flowNow - this.windowMs) {
+      this.lateRecords++;
+      return;
+    }
+    const nowSlot = Math.floor(this.flowNow / this.slotMs);
+
+    if (rec.dstinternal === true && rec.dstip !== null) {
+      const host = this.host(rec.dstip4 >= 0 ? rec.dstip4 : rec.dstip, rec.dstip, arrivalMs);
+      if (host !== null) {
+        inboundIncrements(rec, this.inc);
+        host.ring.add(this.inc, startMs, endMs, this.slotMs, nowSlot);
+      }
+      if (this.incidents.size > 0) this.incidents.get('flood', rec.dstip)?.collect(rec);
+    }
+    if (rec.srcinternal === true && rec.srcip !== null) {
+      const host = this.host(rec.srcip4 >= 0 ? rec.srcip4 : rec.srcip, rec.srcip, arrivalMs);
+      if (host !== null) {
+        outboundIncrements(rec, this.inc);
+        host.ring.add(this.inc, startMs, endMs, this.slotMs, nowSlot);
+      }
+      if (this.incidents.size > 0) this.incidents.get('exfil', rec.srcip)?.collect(rec);
+      if (rec.dstinternal === false && rec.dstip !== null) this.newDestination(rec, endMs, arrivalMs);
+    }
+    if (isProbe(rec)) this.probe(rec, endMs, arrivalMs);
+    if (rec.action === 'reject' && rec.srcip !== null) this.deniedSource(rec, endMs, arrivalMs);
+  }
+
+  /** Wall-clock housekeeping, every second: silent exporters, alerts that went quiet. */
+  tick(wallMs: number = Date.now()): void {
+    if (!this.config.enabled) return;
+    // Records that arrived but did not move flow time into a new slot (the last burst before a
+    // pause): evaluated with the newest slot included once nothing came for a second.
+    if (this.dirtyHosts.length > 0 && wallMs - this.lastAdvanceWall >= 1000) this.evaluate(wallMs, 0);
+    this.checkExporters(wallMs);
+    this.evictHosts(wallMs);
+    this.incidents.tick(this.flowNow, wallMs);
+  }
+
+  status(): DetectionStatus {
+    return {
+      enabled: this.config.enabled,
+      records: this.records,
+      flowTime: Number.isFinite(this.flowNow) ? this.flowNow : null,
+      hosts: this.hosts.size,
+      maxHosts: this.config.maxhosts,
+      hostsDropped: this.hostsDropped,
+      activeAlerts: this.incidents.size,
+      alertsStarted: this.incidents.started,
+      alertsEnded: this.incidents.ended,
+      scanSkippedSampled: this.scanSkippedSampled,
+      lateRecords: this.lateRecords,
+    };
+  }
+
+  /** The alerts active now. */
+  activeAlerts() {
+    return this.incidents.list();
+  }
+
+  // ---- flow time and evaluation ----
+
+  private advance(endMs: number, wallMs: number): void {
+    this.flowNow = endMs;
+    this.lastAdvanceWall = wallMs;
+    const slot = Math.floor(endMs / this.slotMs);
+    if (slot <= this.lastEvaluatedSlot) return;
+    this.lastEvaluatedSlot = slot;
+    this.evaluate(wallMs, 1);
+  }
+
+  /**
+   * Evaluates the hosts touched since the last evaluation. As flow time enters a new slot the
+   * window is the SLOTS slots completed before it (`back` 1); from tick(), when flow time stood
+   * still, the window ends with the newest slot (`back` 0).
+   */
+  private evaluate(wallMs: number, back: 0 | 1): void {
+    const nowSlot = Math.floor(this.flowNow / this.slotMs) - back;
+    // Rates are always over the whole window, also in the first window after a start: dividing
+    // by the part seen instead would turn the first records of long NetFlow flows (spread back
+    // over minutes) into floods.
+    const seconds = this.windowMs / 1000;
+    for (const host of this.dirtyHosts) {
+      host.dirty = false;
+      host.ring.sums(nowSlot, this.sums);
+      const group = this.groups[host.group] as Group;
+      this.checkFloods(host, group, seconds, wallMs);
+      this.checkExfiltration(host, group, seconds, wallMs);
+    }
+    this.dirtyHosts.length = 0;
+  }
+
+  private checkFloods(host: HostEntry, group: Group, seconds: number, wallMs: number): void {
+    const t = group.thresholds;
+    for (const check of FLOOD_CHECKS) {
+      const threshold = check.threshold(t);
+      if (threshold === null) continue;
+      const value = check.value(this.sums, seconds);
+      if (value < threshold) continue;
+      const family = check.kind === 'denied_spike' ? 'denied' : 'flood';
+      this.incidents.report(
+        {
+          kind: check.kind,
+          family,
+          target: host.address,
+          targetKind: 'host',
+          direction: 'inbound',
+          hostgroup: group.name,
+          metric: check.metric,
+          threshold,
+          value,
+          baseline: null,
+          describe: (v, thr) => `${check.label} to ${host.address}: ${describeRate(v, thr, check.unit)}`,
+        },
+        this.flowNow,
+        wallMs,
+      );
+    }
+  }
+
+  private checkExfiltration(host: HostEntry, group: Group, seconds: number, wallMs: number): void {
+    const out = (this.sums[M.OUT_BITS] as number) / seconds;
+    const cfg = this.config.baseline;
+    if (!cfg.enabled) return;
+    if (out > 0 && host.outBaseline === null) host.outBaseline = new Baseline(cfg);
+    const baseline = host.outBaseline;
+    if (baseline === null) return;
+    const floor = group.thresholds.exfilbps;
+    const expected = baseline.expected(this.flowNow);
+    let anomalous = false;
+    if (floor !== null && expected !== null) {
+      // A steady host has a deviation near 0; a tenth of its mean stands in as the least deviation,
+      // so "far above" is always at least deviations × 10 % above what it usually sends.
+      const deviation = Math.max(expected.deviation, 0.1 * expected.mean);
+      const limit = Math.max(floor, expected.mean + cfg.deviations * deviation);
+      if (out >= limit) {
+        anomalous = true;
+        this.incidents.report(
+          {
+            kind: 'exfiltration',
+            family: 'exfil',
+            target: host.address,
+            targetKind: 'host',
+            direction: 'outbound',
+            hostgroup: group.name,
+            metric: 'outbound bps',
+            threshold: limit,
+            value: out,
+            baseline: expected.mean,
+            describe: (v) =>
+              `Outbound traffic from ${host.address}: ${formatBits(v)}/s, usually ${formatBits(expected.mean)}/s`,
+          },
+          this.flowNow,
+          wallMs,
+        );
+      }
+    }
+    // One sample per complete window; an anomaly is not learnt as normal.
+    if (Number.isNaN(host.firstSeenFlow)) host.firstSeenFlow = this.flowNow;
+    const complete = this.flowNow - host.firstSeenFlow >= this.windowMs + this.slotMs;
+    if (!anomalous && complete && this.flowNow - host.lastBaselineSample >= this.windowMs) {
+      host.lastBaselineSample = this.flowNow;
+      baseline.observe(out, this.flowNow);
+    }
+  }
+
+  // ---- per-record detectors that are not host rates ----
+
+  private probe(rec: FlowRecord, endMs: number, wallMs: number): void {
+    if ((rec.samplerate ?? 1) > this.config.maxscansamplerate) {
+      this.scanSkippedSampled++;
+      return;
+    }
+    const { scan, sweep } = this.probes.observe(rec, endMs);
+    const t = this.config.thresholds;
+    if (scan !== null && t.scanports !== null) {
+      this.incidents.report(
+        {
+          kind: 'port_scan',
+          family: 'scan',
+          target: scan.source,
+          targetKind: 'host',
+          direction: 'outbound',
+          hostgroup: null,
+          metric: 'distinct ports',
+          threshold: t.scanports,
+          value: scan.distinct,
+          baseline: null,
+          describe: (v) =>
+            `Port scan from ${scan.source} to ${scan.target}: ${formatCount(v)} ports in ${Math.round((scan.lastSeenMs - scan.firstSeenMs) / 1000)} s`,
+        },
+        this.flowNow,
+        wallMs,
+      );
+      this.incidents.get('scan', scan.source)?.collect(rec);
+    }
+    if (sweep !== null && t.sweephosts !== null) {
+      this.incidents.report(
+        {
+          kind: 'sweep',
+          family: 'sweep',
+          target: sweep.source,
+          targetKind: 'host',
+          direction: 'outbound',
+          hostgroup: null,
+          metric: 'distinct hosts',
+          threshold: t.sweephosts,
+          value: sweep.distinct,
+          baseline: null,
+          describe: (v) => `Sweep from ${sweep.source} on ${sweep.target}: ${formatCount(v)} hosts probed`,
+        },
+        this.flowNow,
+        wallMs,
+      );
+      this.incidents.get('sweep', sweep.source)?.collect(rec);
+    }
+  }
+
+  private newDestination(rec: FlowRecord, endMs: number, wallMs: number): void {
+    const threshold = this.config.thresholds.newdstbytes;
+    if (threshold === null) return;
+    const src = rec.srcip4 >= 0 ? rec.srcip4 : hashAddress(rec.srcip as string);
+    const dst = rec.dstip4 >= 0 ? rec.dstip4 : hashAddress(rec.dstip as string);
+    const pair = fmix32(Math.imul(src, 0x9e3779b1) ^ dst, 0x27d4eb2f);
+    const learning = endMs - this.firstFlow < this.config.learnperiod * 1000;
+    if (this.seenPairs.get(pair) < 0) {
+      this.seenPairs.set(pair, 0);
+      if (learning) return;
+      this.newPairs.set(pair, { bytes: 0, first: endMs });
+    }
+    const fresh = this.newPairs.get(pair);
+    if (fresh === undefined) return;
+    if (endMs - fresh.first > 10 * this.windowMs) {
+      // Long known by now: no longer "new".
+      this.newPairs.set(pair, { bytes: Number.NEGATIVE_INFINITY, first: fresh.first });
+      return;
+    }
+    fresh.bytes += ((rec.bits ?? 0) / 8) * (rec.samplerate ?? 1) * rec.weight;
+    if (fresh.bytes < threshold) return;
+    const src_ = rec.srcip as string;
+    const dst_ = rec.dstip as string;
+    const bytes = fresh.bytes;
+    this.incidents.report(
+      {
+        kind: 'new_destination',
+        family: 'newdst',
+        target: src_,
+        targetKind: 'host',
+        direction: 'outbound',
+        hostgroup: null,
+        metric: 'bytes to a new destination',
+        threshold,
+        value: bytes,
+        baseline: null,
+        describe: (v) =>
+          `${src_} sent ${formatBits(v * 8).replace(/b$/, 'B')} to ${dst_}, a destination never seen before`,
+      },
+      this.flowNow,
+      wallMs,
+    );
+    this.incidents.get('newdst', src_)?.collect(rec);
+  }
+
+  private deniedSource(rec: FlowRecord, endMs: number, wallMs: number): void {
+    const threshold = this.config.thresholds.deniedflows;
+    if (threshold === null) return;
+    const src = rec.srcip as string;
+    let state = this.deniedBySource.get(src);
+    if (state === undefined || endMs - state.windowStart >= this.windowMs) {
+      state = { windowStart: endMs, flows: 0 };
+      this.deniedBySource.set(src, state);
+    }
+    state.flows += rec.weight;
+    const rate = state.flows / (this.windowMs / 1000);
+    if (rate < threshold) return;
+    this.incidents.report(
+      {
+        kind: 'denied_spike',
+        family: 'denied-from',
+        target: src,
+        targetKind: 'host',
+        direction: 'outbound',
+        hostgroup: null,
+        metric: 'rejected flows/s',
+        threshold,
+        value: rate,
+        baseline: null,
+        describe: (v, thr) => `Rejected flows from ${src}: ${describeRate(v, thr, 'flows/s')}`,
+      },
+      this.flowNow,
+      wallMs,
+    );
+  }
+
+  // ---- exporters ----
+
+  private noteExporter(exporter: string, wallMs: number): void {
+    let e = this.exporters.get(exporter);
+    if (e === undefined) {
+      if (this.exporters.size >= this.maxExporters) return;
+      e = { lastWall: wallMs, records: 0, silent: false };
+      this.exporters.set(exporter, e);
+    }
+    e.lastWall = wallMs;
+    e.records++;
+  }
+
+  private checkExporters(wallMs: number): void {
+    const limit = this.config.exportersilent;
+    if (limit === null) return;
+    for (const [exporter, e] of this.exporters) {
+      const silentFor = (wallMs - e.lastWall) / 1000;
+      if (silentFor < limit) continue;
+      this.incidents.report(
+        {
+          kind: 'exporter_silent',
+          family: 'silent',
+          target: exporter,
+          targetKind: 'exporter',
+          direction: null,
+          hostgroup: null,
+          metric: 'seconds without records',
+          threshold: limit,
+          value: silentFor,
+          baseline: null,
+          describe: (v) => `Exporter ${exporter} sent no records for ${Math.round(v)} s`,
+        },
+        this.flowNow,
+        wallMs,
+      );
+    }
+  }
+
+  // ---- the host table ----
+
+  private host(key: number | string, address: string, wallMs: number): HostEntry | null {
+    let entry = this.hosts.get(key);
+    if (entry === undefined) {
+      if (this.hosts.size >= this.config.maxhosts) {
+        this.hostsDropped++;
+        return null;
+      }
+      entry = new HostEntry(address, this.groupOf(address));
+      this.hosts.set(key, entry);
+    }
+    entry.lastSeenWall = wallMs;
+    if (!entry.dirty) {
+      entry.dirty = true;
+      this.dirtyHosts.push(entry);
+    }
+    return entry;
+  }
+
+  private groupOf(address: string): number {
+    for (let i = 0; i < this.groupSets.length; i++)
+      if ((this.groupSets[i] as PrefixSet).has(address)) return i + 1;
+    return 0;
+  }
+
+  /**
+   * Keeps the table under its bound: when 90 % full, hosts not seen for three windows are dropped
+   * (their window is empty anyway; only a baseline is lost).
+   */
+  private evictHosts(wallMs: number): void {
+    if (this.hosts.size < this.config.maxhosts * 0.9) return;
+    const idle = 3 * this.windowMs;
+    for (const [key, entry] of this.hosts) {
+      if (wallMs - entry.lastSeenWall > idle && !entry.dirty) this.hosts.delete(key);
+    }
+  }
+}
