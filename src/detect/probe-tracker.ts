@@ -15,11 +15,11 @@
  * (bench/detect-memory.ts: 87,000 → 730,000 records/s through the whole engine).
  */
 import { GenerationalCache } from '../enrich/geo/generational-cache.js';
-import type { FlowRecord } from '../record/flow-record.js';
 import { U32Cache } from '../enrich/u32-cache.js';
+import type { FlowRecord } from '../record/flow-record.js';
 import { hashAddress } from './address-key.js';
-import { fmix32 } from './sketch/hash32.js';
 import { CappedDistinct } from './sketch/capped-distinct.js';
+import { fmix32 } from './sketch/hash32.js';
 
 export interface ProbeCount {
   /** The source probing, and what it probed: a host (scan) or a port (sweep). */
@@ -112,7 +112,15 @@ export class ProbeTracker {
       const portNumber = rec.protocolint === TCP ? (rec.dstport ?? 0) : 0x10000;
       const pair = fmix32(Math.imul(srcHash, 0x85ebca6b) ^ portNumber, 0x2545f491);
       const port = rec.protocolint === TCP ? `tcp/${rec.dstport ?? 0}` : 'icmp echo';
-      const state = this.promoted(this.firstSweep, pair, dstHash, this.sweeps, `${src}>${port}`, sweepHosts, nowMs);
+      const state = this.promoted(
+        this.firstSweep,
+        pair,
+        dstHash,
+        this.sweeps,
+        `${src}>${port}`,
+        sweepHosts,
+        nowMs,
+      );
       if (state !== null) {
         state.distinct.add(dstHash);
         if (state.distinct.count >= sweepHosts) sweep = count(src, port, state);
