@@ -79,6 +79,22 @@ test('flowgate demo: three built-in exporters reach the store, the attack shows 
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Flowgate/);
     assert.ok(existsSync(join(dir, 'demo', 'flows')), 'demo data kept apart under <datadir>/demo');
+
+    // The detectors see the attack: the port scan at once, the reflection flood once the window's
+    // average passes the threshold.
+    let alerts: { kind: string; target: string; state: string }[] = [];
+    const alertDeadline = Date.now() + 60_000;
+    while (Date.now() < alertDeadline) {
+      const res = await fetch(`${base}/api/alerts`);
+      alerts = res.ok ? ((await res.json()) as { alerts: typeof alerts }).alerts : [];
+      const kinds = new Set(alerts.map((a) => `${a.kind} ${a.target}`));
+      if (kinds.has('port_scan 203.0.113.66') && kinds.has('reflection 10.1.20.5')) break;
+      await sleep(500);
+    }
+    const seen = alerts.map((a) => `${a.kind} ${a.target}`);
+    assert.ok(seen.includes('port_scan 203.0.113.66'), JSON.stringify(seen));
+    assert.ok(seen.includes('reflection 10.1.20.5'), JSON.stringify(seen));
+    assert.match(log, /alert started: Reflection\/amplification to 10\.1\.20\.5/);
   } finally {
     await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
