@@ -156,6 +156,39 @@ describe('floods', () => {
     assert.equal(kinds.at(-1), 'syn_flood');
   });
 
+  const kinds: [string, Partial<FlowRecord>, (c: DetectionConfig) => void][] = [
+    ['ack_flood', { protocolint: 6, tcpflagsint: 0x10 }, (c) => (c.thresholds.ackpps = 5_000)],
+    ['rst_flood', { protocolint: 6, tcpflagsint: 0x14 }, () => {}],
+    ['icmp_flood', { protocolint: 1, srcport: null, dstport: null }, () => {}],
+    [
+      'icmp_flood',
+      {
+        protocolint: 58,
+        srcport: null,
+        dstport: null,
+        srcip: '2001:db8::7',
+        dstip: '2001:db8:1::5',
+        dstinternal: true,
+      },
+      () => {},
+    ],
+    ['udp_flood', { protocolint: 17 }, (c) => (c.thresholds.udppps = 5_000)],
+    ['fragment_flood', { protocolint: 6, tcpflagsint: 0x18, fragmented: true }, () => {}],
+  ];
+  for (const [kind, fields, change] of kinds) {
+    it(`${kind}: ${JSON.stringify(fields)} at 8,000 pps for 40 s`, () => {
+      const { e, sink } = engine((c) => {
+        c.thresholds.pps = null;
+        change(c);
+      });
+      feed(e, T0, 40, 8_000, fields);
+      const starts = sink.of('start');
+      assert.equal(starts.length, 1, JSON.stringify(sink.events.map((x) => x.alert.summary)));
+      assert.equal(starts[0]?.alert.kind, kind);
+      assert.equal(starts[0]?.alert.target, fields.dstip ?? VICTIM);
+    });
+  }
+
   it('reflection: UDP from port 123 to one host; a resolver asking for its answers is not', () => {
     const attack = engine();
     feed(attack.e, T0, 40, 8_000, { srcport: 123, dstport: 33000 }, 468);
