@@ -19,6 +19,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v gobgpd >/dev/null || need+=(gobgpd)
 command -v bird >/dev/null || need+=(bird2)
 command -v ip >/dev/null || need+=(iproute2)
+# fastnetmon: the reference detector the detection evaluation is compared with.
+[ -x /usr/sbin/fastnetmon ] || need+=(fastnetmon)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

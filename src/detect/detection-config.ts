@@ -86,7 +86,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   ackpps: null,
   rstpps: 5_000,
   icmppps: 5_000,
-  udppps: null,
+  // Inbound UDP at this rate to one host is rarely anything but a flood (a 450 Mb/s flood of large
+  // packets stays under bps and pps; QUIC-heavy clients may need a hostgroup override).
+  udppps: 30_000,
   fragpps: 2_000,
   reflectionpps: 5_000,
   scanports: 50,

@@ -184,6 +184,8 @@ export class DetectionEngine {
   private readonly probes: ProbeTracker;
   private readonly slotMs: number;
   private readonly windowMs: number;
+  /** Records ending this long before the engine's clock still count (exporters' delays). */
+  private readonly maxLatenessMs: number;
   private readonly inc = new Float64Array(METRIC_COUNT);
   private readonly sums = new Float64Array(METRIC_COUNT);
   /** Source/destination pairs seen (hashes), for new-destination alerts; bounded. */
@@ -209,6 +211,8 @@ export class DetectionEngine {
   ) {
     this.windowMs = config.window * 1000;
     this.slotMs = this.windowMs / SLOTS;
+    // Beyond an active timeout of several minutes, or an exporter that far behind, rates are history.
+    this.maxLatenessMs = this.windowMs + 300_000;
     this.groups = [
       { name: null, thresholds: config.thresholds },
       ...config.hostgroups.map((g) => ({
@@ -247,17 +251,22 @@ export class DetectionEngine {
     const startMs = Math.min(rec.start ?? endMs, endMs);
     if (Number.isNaN(this.firstFlow)) this.firstFlow = endMs;
     if (endMs > this.flowNow) this.advance(endMs, arrivalMs);
-    if (endMs <= this.flowNow - this.windowMs) {
+    // Probes, rejected flows and new destinations are counted on the record's own time: exporters
+    // deliver records out of order by up to their active timeout (softflowd flushes its whole
+    // table at once), and a scan's probes are still a scan when they arrive late.
+    if (isProbe(rec)) this.probe(rec, endMs, arrivalMs);
+    if (rec.action === 'reject' && rec.srcip !== null) this.deniedSource(rec, endMs, arrivalMs);
+    if (endMs <= this.flowNow - this.maxLatenessMs) {
+      // Too old for the host windows: those rates are about now.
       this.lateRecords++;
       return;
     }
-    const nowSlot = Math.floor(this.flowNow / this.slotMs);
 
     if (rec.dstinternal === true && rec.dstip !== null) {
       const host = this.host(rec.dstip4 >= 0 ? rec.dstip4 : rec.dstip, rec.dstip, arrivalMs);
       if (host !== null) {
         inboundIncrements(rec, this.inc);
-        host.ring.add(this.inc, startMs, endMs, this.slotMs, nowSlot);
+        host.ring.add(this.inc, startMs, endMs, this.slotMs);
       }
       if (this.incidents.size > 0) this.incidents.get('flood', rec.dstip)?.collect(rec);
     }
@@ -265,13 +274,11 @@ export class DetectionEngine {
       const host = this.host(rec.srcip4 >= 0 ? rec.srcip4 : rec.srcip, rec.srcip, arrivalMs);
       if (host !== null) {
         outboundIncrements(rec, this.inc);
-        host.ring.add(this.inc, startMs, endMs, this.slotMs, nowSlot);
+        host.ring.add(this.inc, startMs, endMs, this.slotMs);
       }
       if (this.incidents.size > 0) this.incidents.get('exfil', rec.srcip)?.collect(rec);
       if (rec.dstinternal === false && rec.dstip !== null) this.newDestination(rec, endMs, arrivalMs);
     }
-    if (isProbe(rec)) this.probe(rec, endMs, arrivalMs);
-    if (rec.action === 'reject' && rec.srcip !== null) this.deniedSource(rec, endMs, arrivalMs);
   }
 
   /** Wall-clock housekeeping, every second: silent exporters, alerts that went quiet. */
@@ -330,43 +337,76 @@ export class DetectionEngine {
     const seconds = this.windowMs / 1000;
     for (const host of this.dirtyHosts) {
       host.dirty = false;
-      host.ring.sums(nowSlot, this.sums);
+      // The host's own window (slot-ring.ts): up to its newest data, never past the completed slots.
+      const endSlot = Math.min(host.ring.newest, nowSlot);
+      host.ring.sums(endSlot, this.sums);
+      const at = (endSlot + 1) * this.slotMs;
       const group = this.groups[host.group] as Group;
-      this.checkFloods(host, group, seconds, wallMs);
-      this.checkExfiltration(host, group, seconds, wallMs);
+      this.checkFloods(host, group, seconds, at, wallMs);
+      this.checkExfiltration(host, group, seconds, at, wallMs);
     }
     this.dirtyHosts.length = 0;
   }
 
-  private checkFloods(host: HostEntry, group: Group, seconds: number, wallMs: number): void {
+  /**
+   * `at`: the flow time the host's window ends at. Of the flood checks that hold, only the most
+   * pronounced (value / threshold) is reported, so an alert starts with the right kind: a
+   * reflection flood is also a UDP flood, but it is reported as what it most is.
+   */
+  private checkFloods(host: HostEntry, group: Group, seconds: number, at: number, wallMs: number): void {
     const t = group.thresholds;
+    let flood: { check: RateCheck; value: number; threshold: number } | null = null;
     for (const check of FLOOD_CHECKS) {
       const threshold = check.threshold(t);
       if (threshold === null) continue;
       const value = check.value(this.sums, seconds);
       if (value < threshold) continue;
-      const family = check.kind === 'denied_spike' ? 'denied' : 'flood';
-      this.incidents.report(
-        {
-          kind: check.kind,
-          family,
-          target: host.address,
-          targetKind: 'host',
-          direction: 'inbound',
-          hostgroup: group.name,
-          metric: check.metric,
-          threshold,
-          value,
-          baseline: null,
-          describe: (v, thr) => `${check.label} to ${host.address}: ${describeRate(v, thr, check.unit)}`,
-        },
-        this.flowNow,
-        wallMs,
-      );
+      if (check.kind === 'denied_spike')
+        this.reportFlood(host, group, check, value, threshold, 'denied', at, wallMs);
+      else if (flood === null || value / threshold > flood.value / flood.threshold)
+        flood = { check, value, threshold };
     }
+    if (flood !== null)
+      this.reportFlood(host, group, flood.check, flood.value, flood.threshold, 'flood', at, wallMs);
   }
 
-  private checkExfiltration(host: HostEntry, group: Group, seconds: number, wallMs: number): void {
+  private reportFlood(
+    host: HostEntry,
+    group: Group,
+    check: RateCheck,
+    value: number,
+    threshold: number,
+    family: string,
+    at: number,
+    wallMs: number,
+  ): void {
+    this.incidents.report(
+      {
+        kind: check.kind,
+        family,
+        target: host.address,
+        targetKind: 'host',
+        direction: 'inbound',
+        hostgroup: group.name,
+        metric: check.metric,
+        threshold,
+        value,
+        baseline: null,
+        describe: (v, thr) => `${check.label} to ${host.address}: ${describeRate(v, thr, check.unit)}`,
+      },
+      at,
+      wallMs,
+      this.flowNow,
+    );
+  }
+
+  private checkExfiltration(
+    host: HostEntry,
+    group: Group,
+    seconds: number,
+    at: number,
+    wallMs: number,
+  ): void {
     const out = (this.sums[M.OUT_BITS] as number) / seconds;
     const cfg = this.config.baseline;
     if (!cfg.enabled) return;
@@ -374,7 +414,7 @@ export class DetectionEngine {
     const baseline = host.outBaseline;
     if (baseline === null) return;
     const floor = group.thresholds.exfilbps;
-    const expected = baseline.expected(this.flowNow);
+    const expected = baseline.expected(at);
     let anomalous = false;
     if (floor !== null && expected !== null) {
       // A steady host has a deviation near 0; a tenth of its mean stands in as the least deviation,
@@ -398,17 +438,18 @@ export class DetectionEngine {
             describe: (v) =>
               `Outbound traffic from ${host.address}: ${formatBits(v)}/s, usually ${formatBits(expected.mean)}/s`,
           },
-          this.flowNow,
+          at,
           wallMs,
+          this.flowNow,
         );
       }
     }
     // One sample per complete window; an anomaly is not learnt as normal.
-    if (Number.isNaN(host.firstSeenFlow)) host.firstSeenFlow = this.flowNow;
-    const complete = this.flowNow - host.firstSeenFlow >= this.windowMs + this.slotMs;
-    if (!anomalous && complete && this.flowNow - host.lastBaselineSample >= this.windowMs) {
-      host.lastBaselineSample = this.flowNow;
-      baseline.observe(out, this.flowNow);
+    if (Number.isNaN(host.firstSeenFlow)) host.firstSeenFlow = at;
+    const complete = at - host.firstSeenFlow >= this.windowMs + this.slotMs;
+    if (!anomalous && complete && at - host.lastBaselineSample >= this.windowMs) {
+      host.lastBaselineSample = at;
+      baseline.observe(out, at);
     }
   }
 

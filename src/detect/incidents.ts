@@ -66,6 +66,8 @@ class Incident {
   lastTrueFlow: number;
   lastTrueWall: number;
   lastEmitWall: number;
+  /** How far the data behind the latest report lagged the engine's clock. */
+  lagMs = 0;
   changed = false;
   bits = 0;
   packets = 0;
@@ -171,12 +173,18 @@ export class Incidents {
     return this.active.size;
   }
 
-  /** Records a detector's finding at flow time `flowNow`. */
-  report(f: Finding, flowNow: number, wallNow: number): void {
+  /**
+   * Records a detector's finding about flow time `flowTime` (the end of the data it looked at),
+   * reported when the engine's clock is at `engineNow`; the difference is the data's lag (late
+   * exporters), which the end of the incident allows for.
+   */
+  report(f: Finding, flowTime: number, wallNow: number, engineNow: number = flowTime): void {
+    const flowNow = flowTime;
     const key = `${f.family}:${f.target}`;
     const incident = this.active.get(key);
     if (incident === undefined) {
       const created = new Incident(`${this.idPrefix}-${this.nextId++}`, f, flowNow, wallNow);
+      created.lagMs = Math.max(0, engineNow - flowTime);
       this.active.set(key, created);
       this.started++;
       this.emit('start', created.alert('active', null));
@@ -194,6 +202,7 @@ export class Incidents {
       incident.lastTrueWall = wallNow;
       return;
     }
+    incident.lagMs = Math.max(0, engineNow - flowTime);
     incident.value = f.value;
     if (f.value > incident.peak) incident.peak = f.value;
     incident.updatedAt = Math.max(incident.updatedAt, flowNow);
@@ -211,7 +220,7 @@ export class Incidents {
   tick(flowNow: number, wallNow: number): void {
     const { endAfterMs, updateIntervalMs, windowMs } = this.settings;
     for (const [key, incident] of this.active) {
-      const quietFlow = flowNow - incident.lastTrueFlow >= endAfterMs;
+      const quietFlow = flowNow - incident.lagMs - incident.lastTrueFlow >= endAfterMs;
       const quietWall = wallNow - incident.lastTrueWall >= endAfterMs + windowMs;
       if (quietFlow || quietWall) {
         this.active.delete(key);

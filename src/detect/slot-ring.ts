@@ -6,7 +6,9 @@
  * counts are spread over the slots its duration overlaps, in proportion (a 60 s flow of 60,000
  * packets adds 1,000 packets to each second). Without that a flood exported every 60 s would show
  * as 60× its rate in one second and nothing in the others. sFlow samples are instantaneous (start
- * = end). Parts older than the window are dropped: they are history, not current rate.
+ * = end). The window is the host's own: it ends at the newest slot the host has data for, so a
+ * host whose records come late (an exporter that flushes its cache at once, one whose clock lags)
+ * is still measured over a whole window of its own data. Parts older than that window are dropped.
  */
 import { METRIC_COUNT } from './traffic-metrics.js';
 
@@ -18,15 +20,14 @@ export class SlotRing {
   readonly values = new Float64Array(SLOTS * METRIC_COUNT);
   /** Which slot number (flow time / slot length) each ring position currently holds; -1 empty. */
   private readonly slotIds = new Float64Array(SLOTS).fill(-1);
+  /** The newest slot with data: where this host's window ends. */
+  newest = Number.NEGATIVE_INFINITY;
 
-  /**
-   * Adds `inc` (METRIC_COUNT values) spread over [startMs, endMs]. `nowSlot` is the newest slot of
-   * the window (the engine's watermark); parts before the window or after nowSlot are clamped off
-   * (the engine clamps end to the watermark first).
-   */
-  add(inc: Float64Array, startMs: number, endMs: number, slotMs: number, nowSlot: number): void {
-    const oldest = nowSlot - SLOTS + 1;
-    const endSlot = Math.min(Math.floor(endMs / slotMs), nowSlot);
+  /** Adds `inc` (METRIC_COUNT values) spread over [startMs, endMs]. */
+  add(inc: Float64Array, startMs: number, endMs: number, slotMs: number): void {
+    const endSlot = Math.floor(endMs / slotMs);
+    if (endSlot > this.newest) this.newest = endSlot;
+    const oldest = this.newest - SLOTS + 1;
     if (endSlot < oldest) return;
     const duration = endMs - startMs;
     const firstSlot = Math.floor(startMs / slotMs);

@@ -79,7 +79,11 @@ export function inboundIncrements(rec: FlowRecord, into: Float64Array): void {
     into[M.UDP_PKTS] = packets;
     // A non-first fragment carries no ports; amplified answers are large and fragment, so their
     // later fragments count toward reflection too (otherwise most of the flood is missed).
-    const laterFragment = rec.fragmented === true && rec.srcport === null;
+    // Exporters that do not export fragment flags (softflowd) give such packets ports 0 and 0,
+    // which no real UDP datagram has.
+    const laterFragment =
+      (rec.fragmented === true && rec.srcport === null) || (rec.srcport === 0 && rec.dstport === 0);
+    if (laterFragment) into[M.FRAG_PKTS] = packets;
     if (laterFragment || isReflectionPort(rec.srcport)) {
       into[M.REFL_PKTS] = packets;
       into[M.REFL_BITS] = bits;

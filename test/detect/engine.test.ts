@@ -153,6 +153,7 @@ describe('floods', () => {
     e.tick(T0 + 60_000);
     const kinds = sink.events.map((x) => x.alert.kind);
     assert.equal(sink.of('start').length, 1, 'one incident for the host');
+    assert.equal(sink.of('start')[0]?.alert.kind, 'syn_flood', 'started as what it most is');
     assert.equal(kinds.at(-1), 'syn_flood');
   });
 
