@@ -21,6 +21,8 @@ command -v bird >/dev/null || need+=(bird2)
 command -v ip >/dev/null || need+=(iproute2)
 # fastnetmon: the reference detector the detection evaluation is compared with.
 [ -x /usr/sbin/fastnetmon ] || need+=(fastnetmon)
+# tcpreplay: replays detection scenarios in real time (eval/detection/realtime.ts).
+command -v tcpreplay >/dev/null || need+=(tcpreplay)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

@@ -219,7 +219,9 @@ async function runScenario(s: GeneratedScenario, dir: string): Promise<Outcome> 
     await collector.flush();
     await sleep(6_000);
 
-    const counters = /received_packets=\d+ dropped_packets=\d+/.exec(pmacctd.output())?.[0] ?? '?';
+    const counters =
+      /received_packets=\d+ dropped_packets=\d+/.exec(pmacctd.output())?.[0] ??
+      'capture counters not printed';
     return {
       expected: s.kind === 'benign' ? 'no alert' : `${ACCEPTED[s.kind].join(' or ')} / ban on ${s.victim}`,
       flowgate: scoreFlowgate(s, recorder.started, attackWallMs),

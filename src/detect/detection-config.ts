@@ -101,7 +101,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
 export function defaultDetectionConfig(): DetectionConfig {
   return {
     enabled: true,
-    window: 30,
+    // Short, like FastNetMon's 5 s for sFlow: spreading NetFlow records over their duration
+    // (slot-ring.ts) keeps rates right without the 30–60 s windows other detectors need for it.
+    window: 10,
     endafter: 60,
     updateinterval: 10,
     maxhosts: 100_000,

@@ -44,6 +44,8 @@ function rec(f: Partial<FlowRecord>): FlowRecord {
 function engine(change: (c: DetectionConfig) => void = () => {}): { e: DetectionEngine; sink: Events } {
   const config = defaultDetectionConfig();
   config.exportersilent = null;
+  // The arithmetic below is written for a 30 s window (the default is 10 s).
+  config.window = 30;
   // FastNetMon's 20,000 pps keeps the numbers of these tests small (the default is 100,000).
   config.thresholds.pps = 20_000;
   change(config);

@@ -31,8 +31,14 @@ describe('FastNetMon reference detector', { skip }, () => {
     try {
       if (process.getuid?.() === 0) assert.notEqual(fnm.uid(), 0, 'started as root: must drop to nobody');
       const flood = generateScenario('udp-flood', dir, { leadSeconds: 10, eventSeconds: 20, tailSeconds: 2 });
-      await replaySoftflowd(flood.pcapPath, { port, version: 9, timeoutMs: 30_000 });
-      const ban = await fnm.waitForBan((b) => b.ip === flood.victim, 20_000);
+      // FastNetMon averages by arrival time: on a loaded machine the one burst of a replay can fall
+      // across its averaging periods and stay under the threshold, so the replay is repeated (up
+      // to 3 times) until the ban comes. What is asserted is what it bans, not how fast.
+      let ban = null;
+      for (let attempt = 0; attempt < 3 && ban === null; attempt++) {
+        await replaySoftflowd(flood.pcapPath, { port, version: 9, timeoutMs: 30_000 });
+        ban = await fnm.waitForBan((b) => b.ip === flood.victim, 15_000);
+      }
       assert.notEqual(
         ban,
         null,
