@@ -19,6 +19,8 @@ export interface LivePmacctdOptions {
   externalSamplingRate: number;
   /** nfprobe_timeouts, e.g. `maxlife=10:general=5:...:expint=1`. */
   nfprobeTimeouts: string;
+  /** What Flowgate gets on `ipfixPort`: IPFIX (default) or the same sFlow as FastNetMon. */
+  flowgateFeed?: 'ipfix' | 'sflow';
 }
 
 export function livePmacctdConfig(o: LivePmacctdOptions): string {
@@ -26,10 +28,18 @@ export function livePmacctdConfig(o: LivePmacctdOptions): string {
     'daemonize: false',
     `pcap_interface: ${o.interface}`,
     ...(o.externalSamplingRate > 1 ? [`pmacctd_ext_sampling_rate: ${o.externalSamplingRate}`] : []),
-    'plugins: nfprobe[fg], sfprobe[fnm]',
-    `nfprobe_receiver[fg]: 127.0.0.1:${o.ipfixPort}`,
-    'nfprobe_version[fg]: 10',
-    `nfprobe_timeouts[fg]: ${o.nfprobeTimeouts}`,
+    ...(o.flowgateFeed === 'sflow'
+      ? [
+          'plugins: sfprobe[fg], sfprobe[fnm]',
+          `sfprobe_receiver[fg]: 127.0.0.1:${o.ipfixPort}`,
+          'sfprobe_agentip[fg]: 127.0.0.1',
+        ]
+      : [
+          'plugins: nfprobe[fg], sfprobe[fnm]',
+          `nfprobe_receiver[fg]: 127.0.0.1:${o.ipfixPort}`,
+          'nfprobe_version[fg]: 10',
+          `nfprobe_timeouts[fg]: ${o.nfprobeTimeouts}`,
+        ]),
     `sfprobe_receiver[fnm]: 127.0.0.1:${o.sflowPort}`,
     'sfprobe_agentip[fnm]: 127.0.0.1',
     '',
@@ -56,7 +66,13 @@ export async function startLivePmacctd(o: LivePmacctdOptions, startTimeoutMs = 1
     await killGroup(p, 5000);
     rmSync(dir, { recursive: true, force: true });
   };
-  const ready = [/link type is/, /nfprobe \): Exporting flows/, /sfprobe \): Exporting flows/];
+  const ready = [
+    /link type is/,
+    o.flowgateFeed === 'sflow'
+      ? /sfprobe \): Exporting flows[\s\S]*sfprobe \): Exporting flows/
+      : /nfprobe \): Exporting flows/,
+    /sfprobe \): Exporting flows/,
+  ];
   const deadline = Date.now() + startTimeoutMs;
   while (!ready.every((re) => re.test(p.output()))) {
     if (p.child.exitCode !== null || Date.now() > deadline) {

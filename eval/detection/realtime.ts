@@ -8,7 +8,7 @@
  * ban notification.
  *
  *   node --import tsx eval/detection/realtime.ts [--only NAME,NAME] [--lead SECONDS] [--tail SECONDS]
- *                                                [--out FILE]
+ *                                                [--flowgate-feed ipfix|sflow] [--out FILE]
  *
  * Needs root (namespaces, capture), tcpreplay, pmacctd and fastnetmon. A scenario takes
  * lead + 60 s + tail plus ~20 s of start and drain (default about 2.5 minutes).
@@ -51,6 +51,9 @@ function option(name: string): string | null {
   const i = process.argv.indexOf(name);
   return i >= 0 ? (process.argv[i + 1] ?? null) : null;
 }
+
+/** What Flowgate is fed: IPFIX (a flow cache with short timeouts) or the same sFlow as FastNetMon. */
+const FLOWGATE_FEED: 'ipfix' | 'sflow' = option('--flowgate-feed') === 'sflow' ? 'sflow' : 'ipfix';
 
 /** Alert kinds that count as detecting a scenario of each labelled kind (as in evaluate.ts). */
 const ACCEPTED: Record<ScenarioKind, readonly AlertKind[]> = {
@@ -203,6 +206,7 @@ async function runScenario(s: GeneratedScenario, dir: string): Promise<Outcome> 
       sflowPort,
       externalSamplingRate: s.scale,
       nfprobeTimeouts: NFPROBE_TIMEOUTS,
+      flowgateFeed: FLOWGATE_FEED,
     });
     let pmacctdStopped = false;
     cleanups.push(async () => {
@@ -272,7 +276,9 @@ async function main(): Promise<void> {
   const t = FASTNETMON_THRESHOLDS;
   const table = [
     `Real-time replay (tcpreplay, pcap timing) of ${names.length} scenarios: ${leadSeconds} s background, 60 s event, ${tailSeconds} s background; ${cpus().length} vCPU (${cpus()[0]?.model ?? '?'}).`,
-    `One pmacctd on the capture veth: IPFIX (nfprobe_timeouts ${NFPROBE_TIMEOUTS}) to Flowgate, sFlow v5 to FastNetMon; both announce 1:scale sampling (pmacctd_ext_sampling_rate = scenario scale; Flowgate samplerateoverride = scale).`,
+    FLOWGATE_FEED === 'sflow'
+      ? 'One pmacctd on the capture veth: the same sFlow v5 to Flowgate and to FastNetMon; both announce 1:scale sampling (pmacctd_ext_sampling_rate = scenario scale; Flowgate samplerateoverride = scale).'
+      : `One pmacctd on the capture veth: IPFIX (nfprobe_timeouts ${NFPROBE_TIMEOUTS}) to Flowgate, sFlow v5 to FastNetMon; both announce 1:scale sampling (pmacctd_ext_sampling_rate = scenario scale; Flowgate samplerateoverride = scale).`,
     `FastNetMon: average_calculation_time 5 s, threshold_pps ${t.thresholdPps}, threshold_mbps ${t.thresholdMbps}, threshold_flows ${t.thresholdFlows}, threshold_udp_pps ${t.extraSettings.threshold_udp_pps}, threshold_icmp_pps ${t.extraSettings.threshold_icmp_pps}, threshold_tcp_pps ${t.extraSettings.threshold_tcp_pps}. Flowgate: default detection thresholds.`,
     'Delays: wall clock from the attack start (replay start + lead) to Flowgate detectedAt / FastNetMon ban notification.',
     '',
