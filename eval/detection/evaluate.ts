@@ -19,18 +19,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { startCollector } from '../../src/collector.js';
-import { configSchema } from '../../src/config/schema.js';
-import type { FlowgateConfig } from '../../src/config/types.js';
-import type { RecordOutput } from '../../src/deliver/output.js';
-import type { Alert, AlertEvent, AlertKind, AlertSink } from '../../src/detect/alert.js';
+import type { Alert, AlertKind } from '../../src/detect/alert.js';
+import { AlertRecorder, discardOutput, flowgateConfigFor } from './flowgate-under-test.js';
 import { replayPmacctdNetflow, replayPmacctdSflow, replaySoftflowd } from './replay.js';
-import {
-  type GeneratedScenario,
-  generateScenario,
-  INTERNAL_NETWORKS,
-  SCENARIO_NAMES,
-  type ScenarioKind,
-} from './scenarios.js';
+import { type GeneratedScenario, generateScenario, SCENARIO_NAMES, type ScenarioKind } from './scenarios.js';
 
 type Exporter = 'softflowd' | 'pmacct-ipfix' | 'pmacct-sflow';
 
@@ -54,44 +46,6 @@ const ACCEPTED: Record<ScenarioKind, readonly AlertKind[]> = {
   benign: [],
 };
 
-class Recorder implements AlertSink {
-  readonly name = 'evaluation';
-  readonly started: Alert[] = [];
-  handle(e: AlertEvent): void {
-    if (e.type === 'start') this.started.push(e.alert);
-  }
-  async close(): Promise<void> {}
-}
-
-const discard: RecordOutput = {
-  name: 'discard',
-  async write(): Promise<void> {},
-  async close(): Promise<void> {},
-};
-
-function configFor(s: GeneratedScenario, dir: string): FlowgateConfig {
-  const leadSeconds = Math.floor((s.attackStartMs - s.captureStartMs) / 1000);
-  const config = configSchema.parse({
-    general: { datadir: dir, templatedb: join(dir, 'templates.json') },
-    flow: { listen: ['127.0.0.1:2055'], udpbuffer: 8_388_608, queue: 1_000_000 },
-    store: { enabled: false },
-    api: { enabled: false },
-    exporters: s.scale > 1 ? [{ match: '127.0.0.1', samplerateoverride: s.scale }] : [],
-    addressclasses: { internalnetworks: [...INTERNAL_NETWORKS] },
-    detection: {
-      exportersilent: null,
-      // Destinations of the background are the known ones; the lead is 3 minutes, not a day:
-      // one baseline for all hours, warm after 3 windows.
-      learnperiod: Math.max(0, leadSeconds - 30),
-      baseline: { slots: 1, warmup: 3 },
-    },
-    alerts: { persist: false },
-  }) as FlowgateConfig;
-  // Port 0 (any free port) is not a valid configured address; the parsed config may say so.
-  config.flow.listen = ['127.0.0.1:0'];
-  return config;
-}
-
 async function replay(exporter: Exporter, s: GeneratedScenario, port: number): Promise<void> {
   if (exporter === 'softflowd') await replaySoftflowd(s.pcapPath, { port, version: 9 });
   else if (exporter === 'pmacct-ipfix') await replayPmacctdNetflow(s.pcapPath, { port, version: 10 });
@@ -113,9 +67,9 @@ function targetOf(s: GeneratedScenario): string {
 }
 
 async function evaluate(exporter: Exporter, s: GeneratedScenario, dir: string): Promise<Outcome> {
-  const recorder = new Recorder();
-  const collector = await startCollector(configFor(s, dir), pino({ level: 'silent' }), {
-    output: discard,
+  const recorder = new AlertRecorder();
+  const collector = await startCollector(flowgateConfigFor(s, dir), pino({ level: 'silent' }), {
+    output: discardOutput,
     alertSinks: [recorder],
   });
   try {

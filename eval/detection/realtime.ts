@@ -20,12 +20,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { startCollector } from '../../src/collector.js';
-import { configSchema } from '../../src/config/schema.js';
-import type { FlowgateConfig } from '../../src/config/types.js';
-import type { RecordOutput } from '../../src/deliver/output.js';
-import type { Alert, AlertEvent, AlertKind, AlertSink } from '../../src/detect/alert.js';
+import type { Alert, AlertKind } from '../../src/detect/alert.js';
 import { DEFAULT_THRESHOLDS } from '../../src/detect/detection-config.js';
 import { type FastnetmonBan, FastnetmonProcess } from './fastnetmon.js';
+import { AlertRecorder, discardOutput, flowgateConfigFor } from './flowgate-under-test.js';
 import { startLivePmacctd } from './live-pmacctd.js';
 import {
   type GeneratedScenario,
@@ -88,42 +86,6 @@ const FASTNETMON_THRESHOLDS = {
   },
 } as const;
 
-class Recorder implements AlertSink {
-  readonly name = 'realtime-evaluation';
-  readonly started: Alert[] = [];
-  handle(e: AlertEvent): void {
-    if (e.type === 'start') this.started.push(e.alert);
-  }
-  async close(): Promise<void> {}
-}
-
-const discard: RecordOutput = {
-  name: 'discard',
-  async write(): Promise<void> {},
-  async close(): Promise<void> {},
-};
-
-/** As evaluate.ts's configFor: records scaled by the scenario's scale, which pmacctd announces too. */
-function flowgateConfig(s: GeneratedScenario, dir: string): FlowgateConfig {
-  const leadSeconds = Math.floor((s.attackStartMs - s.captureStartMs) / 1000);
-  const config = configSchema.parse({
-    general: { datadir: dir, templatedb: join(dir, 'templates.json') },
-    flow: { listen: ['127.0.0.1:2055'], udpbuffer: 8_388_608, queue: 1_000_000 },
-    store: { enabled: false },
-    api: { enabled: false },
-    exporters: s.scale > 1 ? [{ match: '127.0.0.1', samplerateoverride: s.scale }] : [],
-    addressclasses: { internalnetworks: [...INTERNAL_NETWORKS] },
-    detection: {
-      exportersilent: null,
-      learnperiod: Math.max(0, leadSeconds - 30),
-      baseline: { slots: 1, warmup: 3 },
-    },
-    alerts: { persist: false },
-  }) as FlowgateConfig;
-  config.flow.listen = ['127.0.0.1:0'];
-  return config;
-}
-
 /** A UDP port free on 127.0.0.1 right now (FastNetMon needs a number in its config). */
 async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4');
@@ -183,12 +145,12 @@ function scoreFastnetmon(s: GeneratedScenario, bans: FastnetmonBan[], attackWall
 }
 
 async function runScenario(s: GeneratedScenario, dir: string): Promise<Outcome> {
-  const recorder = new Recorder();
+  const recorder = new AlertRecorder();
   const lab = createWireLab();
   const cleanups: (() => Promise<void>)[] = [async () => lab.close()];
   try {
-    const collector = await startCollector(flowgateConfig(s, dir), pino({ level: 'silent' }), {
-      output: discard,
+    const collector = await startCollector(flowgateConfigFor(s, dir), pino({ level: 'silent' }), {
+      output: discardOutput,
       alertSinks: [recorder],
     });
     cleanups.push(() => collector.stop());
