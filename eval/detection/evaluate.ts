@@ -19,32 +19,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { startCollector } from '../../src/collector.js';
-import type { Alert, AlertKind } from '../../src/detect/alert.js';
-import { AlertRecorder, discardOutput, flowgateConfigFor } from './flowgate-under-test.js';
+import type { Alert } from '../../src/detect/alert.js';
+import {
+  ACCEPTED_KINDS,
+  AlertRecorder,
+  cliOption,
+  discardOutput,
+  flowgateConfigFor,
+} from './flowgate-under-test.js';
 import { replayPmacctdNetflow, replayPmacctdSflow, replaySoftflowd } from './replay.js';
-import { type GeneratedScenario, generateScenario, SCENARIO_NAMES, type ScenarioKind } from './scenarios.js';
+import { type GeneratedScenario, generateScenario, SCENARIO_NAMES } from './scenarios.js';
 
 type Exporter = 'softflowd' | 'pmacct-ipfix' | 'pmacct-sflow';
-
-function option(name: string): string | null {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
-}
-
-/** Alert kinds that count as detecting a scenario of each labelled kind. */
-const ACCEPTED: Record<ScenarioKind, readonly AlertKind[]> = {
-  // A UDP flood is "volumetric" unless udppps is set; either names it correctly.
-  volumetric: ['volumetric', 'udp_flood'],
-  udp_flood: ['udp_flood', 'volumetric'],
-  syn_flood: ['syn_flood'],
-  icmp_flood: ['icmp_flood'],
-  fragment_flood: ['fragment_flood'],
-  reflection: ['reflection'],
-  port_scan: ['port_scan'],
-  sweep: ['sweep'],
-  exfiltration: ['exfiltration', 'new_destination'],
-  benign: [],
-};
 
 async function replay(exporter: Exporter, s: GeneratedScenario, port: number): Promise<void> {
   if (exporter === 'softflowd') await replaySoftflowd(s.pcapPath, { port, version: 9 });
@@ -88,7 +74,7 @@ async function evaluate(exporter: Exporter, s: GeneratedScenario, dir: string): 
       process.stderr.write(
         `${JSON.stringify(collector.stats().detection)} ${JSON.stringify(recorder.started.map((a) => a.summary))}\n`,
       );
-    const accepted = ACCEPTED[s.kind];
+    const accepted = ACCEPTED_KINDS[s.kind];
     const target = targetOf(s);
     const detected =
       recorder.started.find(
@@ -116,8 +102,8 @@ function seconds(ms: number): string {
 }
 
 async function main(): Promise<void> {
-  const exporter = (option('--exporter') ?? 'softflowd') as Exporter;
-  const only = option('--only')?.split(',') ?? null;
+  const exporter = (cliOption('--exporter') ?? 'softflowd') as Exporter;
+  const only = cliOption('--only')?.split(',') ?? null;
   const names = SCENARIO_NAMES.filter((n) => only === null || only.includes(n));
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-eval-'));
   const rows: string[] = [];
@@ -158,7 +144,7 @@ async function main(): Promise<void> {
     ...rows,
   ].join('\n');
   console.log(table);
-  const out = option('--out');
+  const out = cliOption('--out');
   if (out !== null) writeFileSync(out, `${table}\n`);
 }
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { configSchema } from '../../src/config/schema.js';
 import type { FlowgateConfig } from '../../src/config/types.js';
 import type { RecordOutput } from '../../src/deliver/output.js';
-import type { Alert, AlertEvent, AlertSink } from '../../src/detect/alert.js';
-import { type GeneratedScenario, INTERNAL_NETWORKS } from './scenarios.js';
+import type { Alert, AlertEvent, AlertKind, AlertSink } from '../../src/detect/alert.js';
+import { type GeneratedScenario, INTERNAL_NETWORKS, type ScenarioKind } from './scenarios.js';
 
 /** Keeps every alert start. */
 export class AlertRecorder implements AlertSink {
@@ -52,4 +52,25 @@ export function flowgateConfigFor(s: GeneratedScenario, dir: string): FlowgateCo
   // Port 0 (any free port) is not a valid configured address; the parsed config may say so.
   config.flow.listen = ['127.0.0.1:0'];
   return config;
+}
+
+/** Alert kinds that count as detecting a scenario of each labelled kind. */
+export const ACCEPTED_KINDS: Record<ScenarioKind, readonly AlertKind[]> = {
+  // A UDP flood is "volumetric" unless udppps is set; either names it correctly.
+  volumetric: ['volumetric', 'udp_flood'],
+  udp_flood: ['udp_flood', 'volumetric'],
+  syn_flood: ['syn_flood'],
+  icmp_flood: ['icmp_flood'],
+  fragment_flood: ['fragment_flood'],
+  reflection: ['reflection'],
+  port_scan: ['port_scan'],
+  sweep: ['sweep'],
+  exfiltration: ['exfiltration', 'new_destination'],
+  benign: [],
+};
+
+/** The value after `name` on the command line, or null. */
+export function cliOption(name: string): string | null {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
 }

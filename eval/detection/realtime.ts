@@ -20,17 +20,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { startCollector } from '../../src/collector.js';
-import type { Alert, AlertKind } from '../../src/detect/alert.js';
+import type { Alert } from '../../src/detect/alert.js';
 import { DEFAULT_THRESHOLDS } from '../../src/detect/detection-config.js';
 import { type FastnetmonBan, FastnetmonProcess } from './fastnetmon.js';
-import { AlertRecorder, discardOutput, flowgateConfigFor } from './flowgate-under-test.js';
-import { startLivePmacctd } from './live-pmacctd.js';
 import {
-  type GeneratedScenario,
-  generateScenario,
-  INTERNAL_NETWORKS,
-  type ScenarioKind,
-} from './scenarios.js';
+  ACCEPTED_KINDS,
+  AlertRecorder,
+  cliOption,
+  discardOutput,
+  flowgateConfigFor,
+} from './flowgate-under-test.js';
+import { startLivePmacctd } from './live-pmacctd.js';
+import { type GeneratedScenario, generateScenario, INTERNAL_NETWORKS } from './scenarios.js';
 import { createWireLab } from './wire-lab.js';
 
 const DEFAULT_SCENARIOS = ['udp-flood', 'syn-flood', 'dns-reflection', 'icmp-flood', 'busy-web-server'];
@@ -45,27 +46,8 @@ const NFPROBE_TIMEOUTS = 'maxlife=10:general=5:tcp=5:tcp.rst=1:tcp.fin=1:udp=5:i
 /** How long records may still be on their way after the replay: inactive timeout + expiry + slack. */
 const DRAIN_MS = 12_000;
 
-function option(name: string): string | null {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
-}
-
 /** What Flowgate is fed: IPFIX (a flow cache with short timeouts) or the same sFlow as FastNetMon. */
-const FLOWGATE_FEED: 'ipfix' | 'sflow' = option('--flowgate-feed') === 'sflow' ? 'sflow' : 'ipfix';
-
-/** Alert kinds that count as detecting a scenario of each labelled kind (as in evaluate.ts). */
-const ACCEPTED: Record<ScenarioKind, readonly AlertKind[]> = {
-  volumetric: ['volumetric', 'udp_flood'],
-  udp_flood: ['udp_flood', 'volumetric'],
-  syn_flood: ['syn_flood'],
-  icmp_flood: ['icmp_flood'],
-  fragment_flood: ['fragment_flood'],
-  reflection: ['reflection'],
-  port_scan: ['port_scan'],
-  sweep: ['sweep'],
-  exfiltration: ['exfiltration', 'new_destination'],
-  benign: [],
-};
+const FLOWGATE_FEED: 'ipfix' | 'sflow' = cliOption('--flowgate-feed') === 'sflow' ? 'sflow' : 'ipfix';
 
 /**
  * FastNetMon 1.2.4 (community) settings closest to Flowgate's defaults: the same per-host pps,
@@ -112,7 +94,7 @@ interface Outcome {
 }
 
 function scoreFlowgate(s: GeneratedScenario, alerts: Alert[], attackWallMs: number): DetectorOutcome {
-  const accepted = ACCEPTED[s.kind];
+  const accepted = ACCEPTED_KINDS[s.kind];
   const hit =
     s.kind === 'benign'
       ? undefined
@@ -189,7 +171,8 @@ async function runScenario(s: GeneratedScenario, dir: string): Promise<Outcome> 
       /received_packets=\d+ dropped_packets=\d+/.exec(pmacctd.output())?.[0] ??
       'capture counters not printed';
     return {
-      expected: s.kind === 'benign' ? 'no alert' : `${ACCEPTED[s.kind].join(' or ')} / ban on ${s.victim}`,
+      expected:
+        s.kind === 'benign' ? 'no alert' : `${ACCEPTED_KINDS[s.kind].join(' or ')} / ban on ${s.victim}`,
       flowgate: scoreFlowgate(s, recorder.started, attackWallMs),
       fastnetmon: scoreFastnetmon(s, fastnetmon.bans(), attackWallMs),
       records: collector.stats().detection?.records ?? 0,
@@ -210,9 +193,9 @@ function cell(o: DetectorOutcome, isAttack: boolean): string {
 }
 
 async function main(): Promise<void> {
-  const names = option('--only')?.split(',') ?? DEFAULT_SCENARIOS;
-  const leadSeconds = Number(option('--lead') ?? 60);
-  const tailSeconds = Number(option('--tail') ?? 10);
+  const names = cliOption('--only')?.split(',') ?? DEFAULT_SCENARIOS;
+  const leadSeconds = Number(cliOption('--lead') ?? 60);
+  const tailSeconds = Number(cliOption('--tail') ?? 10);
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-realtime-'));
   const rows: string[] = [];
   const counters: string[] = [];
@@ -251,7 +234,7 @@ async function main(): Promise<void> {
     ...counters.map((c) => `- ${c}`),
   ].join('\n');
   console.log(table);
-  const out = option('--out');
+  const out = cliOption('--out');
   if (out !== null) writeFileSync(out, `${table}\n`);
 }
 
