@@ -308,6 +308,7 @@ export async function startCollector(
           config.detection,
           [alerts, alertLogSink(logger), ...notifiers],
           config.decode.maxexporters,
+          (exporter, ifIndex) => enricher.interfaceSpeed(exporter, ifIndex),
         );
   const stats = new ExporterStats({
     maxExporters: config.decode.maxexporters,

@@ -8,7 +8,7 @@ import { configSchema } from '../../src/config/schema.js';
 import type { FlowgateConfig } from '../../src/config/types.js';
 import type { RecordOutput } from '../../src/deliver/output.js';
 import type { Alert, AlertEvent, AlertKind, AlertSink } from '../../src/detect/alert.js';
-import { type GeneratedScenario, INTERNAL_NETWORKS, type ScenarioKind } from './scenarios.js';
+import { CARPET_NETWORK, type GeneratedScenario, INTERNAL_NETWORKS, type ScenarioKind } from './scenarios.js';
 
 /** Keeps every alert start. */
 export class AlertRecorder implements AlertSink {
@@ -46,6 +46,8 @@ export function flowgateConfigFor(s: GeneratedScenario, dir: string): FlowgateCo
       // day: one baseline for all hours, warm after 3 windows.
       learnperiod: Math.max(0, leadSeconds - 30),
       baseline: { slots: 1, warmup: 3 },
+      // A server network watched as a whole too, as an operator would for carpet bombing.
+      hostgroups: [{ name: CARPET_NETWORK, networks: [CARPET_NETWORK], totals: { reflectionpps: 20_000 } }],
     },
     alerts: { persist: false },
   }) as FlowgateConfig;

@@ -114,6 +114,8 @@ interface ScenarioSpec {
 }
 
 const WEB_SERVER = '10.0.1.80';
+/** A server network watched as a hostgroup with totals (flowgate-under-test.ts). */
+export const CARPET_NETWORK = '10.0.5.0/24';
 const RESOLVER = '10.0.1.53';
 const EXFIL_HOST = '10.0.1.50';
 const EXFIL_USUAL_PEER = '198.18.10.10';
@@ -336,6 +338,32 @@ const SPECS: readonly ScenarioSpec[] = [
   reflection('dns-reflection', 53, [1200, 1460], 'DNS (ANY/EDNS0)'),
   reflection('ntp-reflection', 123, [440, 468], 'NTP monlist'),
   reflection('memcached-reflection', 11211, [1300, 1400], 'memcached'),
+  {
+    name: 'carpet-bombing',
+    kind: 'reflection',
+    description: `DNS reflection spread over every host of ${CARPET_NETWORK}: ~60 kpps in total, ~240 pps per host (far under any per-host threshold)`,
+    scale: 100,
+    victim: CARPET_NETWORK,
+    attacker: null,
+    event(log, w) {
+      const reflectors = Array.from({ length: 300 }, () => externalV4(w.rng));
+      let id = 1;
+      for (const t of ticks(w.rng, w.startUs, w.endUs, 600 * w.intensity)) {
+        const victim = `10.0.5.${w.rng.int(1, 254)}`;
+        log.add(
+          t,
+          udpFrame(
+            w.rng.pick(reflectors),
+            victim,
+            53,
+            w.rng.int(1024, 65535),
+            w.rng.int(1200, 1460),
+            id++ & 0xffff,
+          ),
+        );
+      }
+    },
+  },
   {
     name: 'port-scan',
     kind: 'port_scan',

@@ -8,6 +8,7 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
 import { DEFAULT_THRESHOLDS, defaultDetectionConfig } from '../detect/detection-config.js';
+import { FLOOD_THRESHOLD_KEYS } from '../detect/flood-checks.js';
 import { compileAddressClasses, DEFAULT_INTERNAL_NETWORKS } from '../enrich/address-classes.js';
 import { compileFlowFilter, type FlowFilterRuleOptions } from '../enrich/flow-filter.js';
 import { EnrichOptionError } from '../enrich/option-error.js';
@@ -256,11 +257,45 @@ const hostgroupThresholds = z.strictObject(
   expectedMapping(`a mapping of thresholds (${THRESHOLD_KEYS.join(', ')})`),
 );
 
+/** Flood thresholds for a total (a hostgroup's hosts together, all internal hosts, an interface). */
+const floodThresholds = z.strictObject(
+  Object.fromEntries(FLOOD_THRESHOLD_KEYS.map((k) => [k, threshold().optional()])) as Record<
+    (typeof FLOOD_THRESHOLD_KEYS)[number],
+    z.ZodOptional<ReturnType<typeof threshold>>
+  >,
+  expectedMapping(`a mapping of flood thresholds (${FLOOD_THRESHOLD_KEYS.join(', ')})`),
+);
+
 const hostgroup = z.strictObject(
   {
     name: text(),
     networks: z.array(addressOrCidr, expected('a list of networks')).min(1, expected('at least one network')),
     thresholds: hostgroupThresholds.default({}),
+    totals: floodThresholds.default({}),
+  },
+  expectedMapping(),
+);
+
+const interfaceWatch = z.strictObject(
+  {
+    exporter: addressOrCidr,
+    index: z
+      .union(
+        [
+          integer('an interface index (0-4294967295)', 0, 4_294_967_295).transform((i) => [i]),
+          z.array(integer('an interface index (0-4294967295)', 0, 4_294_967_295)),
+        ],
+        expected('an interface index or a list of them'),
+      )
+      .default([]),
+    direction: oneOf(['in', 'out', 'both']).default('in'),
+    thresholds: floodThresholds.default({}),
+    utilisation: z
+      .number(expected('a percentage (1-100), or null (off)'))
+      .gt(0, expected('a percentage (1-100), or null (off)'))
+      .max(100, expected('a percentage (1-100), or null (off)'))
+      .nullable()
+      .default(null),
   },
   expectedMapping(),
 );
@@ -379,6 +414,9 @@ export const configSchema = z.strictObject(
       learnperiod: nonNegativeInt().default(DETECTION_DEFAULTS.learnperiod),
       thresholds,
       hostgroups: list(hostgroup),
+      totals: floodThresholds.default({}),
+      interfaces: list(interfaceWatch),
+      maxinterfaces: positiveInt().default(DETECTION_DEFAULTS.maxinterfaces),
       baseline: section({
         enabled: bool().default(DETECTION_DEFAULTS.baseline.enabled),
         slots: integer('an integer from 1 to 1440', 1, 1440).default(DETECTION_DEFAULTS.baseline.slots),

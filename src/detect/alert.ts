@@ -47,6 +47,18 @@ export interface AlertTop {
   readonly protocols: readonly AlertTopEntry[];
 }
 
+/** The exporter interface an interface alert is about. */
+export interface AlertInterface {
+  readonly exporter: string;
+  readonly index: number;
+  /** ifName as enrichment knows it (configuration, SNMP, options data), else null. */
+  readonly name: string | null;
+  /** in: traffic entering the device through it; out: leaving through it. */
+  readonly direction: 'in' | 'out';
+}
+
+export type AlertTargetKind = 'host' | 'hostgroup' | 'interface' | 'exporter';
+
 export interface Alert {
   /** Stable for the incident: every event of one alert carries the same id. */
   readonly id: string;
@@ -55,9 +67,14 @@ export interface Alert {
   readonly state: 'active' | 'ended';
   /** inbound: traffic to `target`; outbound: from it; null for exporter alerts. */
   readonly direction: 'inbound' | 'outbound' | null;
-  /** The victim (inbound), the source (outbound, scans), or the exporter address. */
+  /**
+   * The victim (inbound), the source (outbound, scans), the hostgroup's name ("internal" for all
+   * internal hosts together), "exporter/ifN/in|out" for an interface, or the exporter address.
+   */
   readonly target: string;
-  readonly targetKind: 'host' | 'exporter';
+  readonly targetKind: AlertTargetKind;
+  /** For interface alerts: which interface; null otherwise. */
+  readonly interface: AlertInterface | null;
   /** The hostgroup whose thresholds applied, null for the defaults. */
   readonly hostgroup: string | null;
   /** One line for people: "SYN flood to 192.0.2.10: 310 kpps (threshold 100 kpps), 4,100 sources". */

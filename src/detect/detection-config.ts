@@ -3,6 +3,7 @@
  * config/schema.ts), with the documented defaults. Thresholds are per host and per second; a
  * hostgroup (networks) overrides any of them for its hosts; null switches a check off.
  */
+import type { FloodThresholds } from './flood-checks.js';
 
 export interface Thresholds {
   /** Inbound to one host: bits/s, packets/s, flows/s (volumetric flood). */
@@ -34,6 +35,26 @@ export interface HostgroupConfig {
   name: string;
   networks: string[];
   thresholds: Partial<Thresholds>;
+  /**
+   * Flood thresholds for the group's hosts together (carpet bombing: many hosts each below their
+   * own thresholds); none set: no group counters.
+   */
+  totals: Partial<FloodThresholds>;
+}
+
+/**
+ * Counters per exporter interface: traffic entering (`in`) or leaving (`out`) the interfaces of
+ * matching exporters, checked against flood thresholds and a share of the interface's speed.
+ */
+export interface InterfaceWatchConfig {
+  /** Exporter address or CIDR. */
+  exporter: string;
+  /** ifIndexes watched; empty: every interface of the exporter. */
+  index: number[];
+  direction: 'in' | 'out' | 'both';
+  thresholds: Partial<FloodThresholds>;
+  /** Percent of the interface speed (`interfaces:` speed, else SNMP ifHighSpeed) that alerts; null: off. */
+  utilisation: number | null;
 }
 
 export interface BaselineConfig {
@@ -70,6 +91,11 @@ export interface DetectionConfig {
   learnperiod: number;
   thresholds: Thresholds;
   hostgroups: HostgroupConfig[];
+  /** Flood thresholds for all internal hosts together; none set: no network counters. */
+  totals: Partial<FloodThresholds>;
+  interfaces: InterfaceWatchConfig[];
+  /** Exporter interfaces (and directions) counted at most. */
+  maxinterfaces: number;
   baseline: BaselineConfig;
 }
 
@@ -114,6 +140,10 @@ export function defaultDetectionConfig(): DetectionConfig {
     learnperiod: 3600,
     thresholds: { ...DEFAULT_THRESHOLDS },
     hostgroups: [],
+    // What a whole network or a link may carry depends on its size: off until configured.
+    totals: {},
+    interfaces: [],
+    maxinterfaces: 10_000,
     baseline: { enabled: true, slots: 24, warmup: 20, alpha: 0.05, deviations: 6 },
   };
 }

@@ -21,11 +21,14 @@ import { PrefixSet } from '../enrich/prefix-set.js';
 import { U32Cache } from '../enrich/u32-cache.js';
 import type { FlowRecord } from '../record/flow-record.js';
 import { hashAddress } from './address-key.js';
-import type { AlertKind, AlertSink } from './alert.js';
+import { AggregateWatch } from './aggregate-watch.js';
+import type { AlertSink } from './alert.js';
 import { Baseline } from './baseline.js';
 import type { DetectionConfig, Thresholds } from './detection-config.js';
+import { anyFloodThreshold, type FloodFinding, floodFindings } from './flood-checks.js';
 import { describeRate, formatBits, formatCount } from './format.js';
 import { Incidents } from './incidents.js';
+import { InterfaceWatches } from './interface-watch.js';
 import { isProbe, ProbeTracker } from './probe-tracker.js';
 import { fmix32 } from './sketch/hash32.js';
 import { SLOTS, SlotRing } from './slot-ring.js';
@@ -53,109 +56,12 @@ class HostEntry {
 interface Group {
   readonly name: string | null;
   readonly thresholds: Thresholds;
+  /** The group's hosts together, when it has totals thresholds. */
+  readonly totals: AggregateWatch | null;
 }
 
-/** One check of a host's window sums against a threshold. */
-interface RateCheck {
-  readonly kind: AlertKind;
-  readonly metric: string;
-  readonly threshold: (t: Thresholds) => number | null;
-  readonly value: (sums: Float64Array, seconds: number) => number;
-  readonly label: string;
-  readonly unit: 'bps' | 'pps' | 'flows/s';
-}
-
-const FLOOD_CHECKS: readonly RateCheck[] = [
-  {
-    kind: 'volumetric',
-    metric: 'bps',
-    label: 'Volumetric flood',
-    unit: 'bps',
-    threshold: (t) => t.bps,
-    value: (s, w) => (s[M.IN_BITS] as number) / w,
-  },
-  {
-    kind: 'volumetric',
-    metric: 'pps',
-    label: 'Volumetric flood',
-    unit: 'pps',
-    threshold: (t) => t.pps,
-    value: (s, w) => (s[M.IN_PKTS] as number) / w,
-  },
-  {
-    kind: 'volumetric',
-    metric: 'flows/s',
-    label: 'Flow flood',
-    unit: 'flows/s',
-    threshold: (t) => t.flows,
-    value: (s, w) => (s[M.IN_FLOWS] as number) / w,
-  },
-  {
-    kind: 'syn_flood',
-    metric: 'syn pps',
-    label: 'SYN flood',
-    unit: 'pps',
-    threshold: (t) => t.synpps,
-    value: (s, w) => (s[M.SYN_PKTS] as number) / w,
-  },
-  {
-    kind: 'ack_flood',
-    metric: 'ack pps',
-    label: 'ACK flood',
-    unit: 'pps',
-    threshold: (t) => t.ackpps,
-    value: (s, w) => (s[M.ACK_PKTS] as number) / w,
-  },
-  {
-    kind: 'rst_flood',
-    metric: 'rst pps',
-    label: 'RST flood',
-    unit: 'pps',
-    threshold: (t) => t.rstpps,
-    value: (s, w) => (s[M.RST_PKTS] as number) / w,
-  },
-  {
-    kind: 'icmp_flood',
-    metric: 'icmp pps',
-    label: 'ICMP flood',
-    unit: 'pps',
-    threshold: (t) => t.icmppps,
-    value: (s, w) => (s[M.ICMP_PKTS] as number) / w,
-  },
-  {
-    kind: 'udp_flood',
-    metric: 'udp pps',
-    label: 'UDP flood',
-    unit: 'pps',
-    threshold: (t) => t.udppps,
-    value: (s, w) => (s[M.UDP_PKTS] as number) / w,
-  },
-  {
-    kind: 'fragment_flood',
-    metric: 'fragment pps',
-    label: 'Fragment flood',
-    unit: 'pps',
-    threshold: (t) => t.fragpps,
-    value: (s, w) => (s[M.FRAG_PKTS] as number) / w,
-  },
-  {
-    kind: 'reflection',
-    metric: 'reflected pps',
-    label: 'Reflection/amplification',
-    unit: 'pps',
-    threshold: (t) => t.reflectionpps,
-    // Answers the host asked for (a resolver's queries out) are not reflection: only the excess.
-    value: (s, w) => Math.max(0, (s[M.REFL_PKTS] as number) - 2 * (s[M.REFL_REQ_PKTS] as number)) / w,
-  },
-  {
-    kind: 'denied_spike',
-    metric: 'rejected flows/s',
-    label: 'Rejected traffic',
-    unit: 'flows/s',
-    threshold: (t) => t.deniedflows,
-    value: (s, w) => (s[M.IN_DENIED] as number) / w,
-  },
-];
+/** Interface speeds in bits/s (configured, else polled over SNMP); null when unknown. */
+export type InterfaceSpeed = (exporter: string, ifIndex: number) => number | null;
 
 export interface DetectionStatus {
   enabled: boolean;
@@ -173,6 +79,9 @@ export interface DetectionStatus {
   scanSkippedSampled: number;
   /** Records older than the window when they arrived (too late to count). */
   lateRecords: number;
+  /** Exporter interfaces with counters (detection.interfaces), and those not counted (table full). */
+  interfaces: number;
+  interfacesDropped: number;
 }
 
 export class DetectionEngine {
@@ -180,6 +89,13 @@ export class DetectionEngine {
   private readonly dirtyHosts: HostEntry[] = [];
   private readonly groups: Group[];
   private readonly groupSets: PrefixSet[];
+  /** All internal hosts together (detection.totals), null when no totals are set. */
+  private readonly network: AggregateWatch | null;
+  private readonly interfaceWatches: InterfaceWatches | null;
+  private readonly dirtyWatches: AggregateWatch[] = [];
+  /** Whether any key beyond hosts needs the group of a record's host. */
+  private readonly groupTotals: boolean;
+  private readonly ifInc = new Float64Array(METRIC_COUNT);
   private readonly incidents: Incidents;
   private readonly probes: ProbeTracker;
   private readonly slotMs: number;
@@ -208,18 +124,50 @@ export class DetectionEngine {
     private readonly config: DetectionConfig,
     sinks: readonly AlertSink[],
     private readonly maxExporters = 10_000,
+    private readonly interfaceSpeed: InterfaceSpeed = () => null,
   ) {
     this.windowMs = config.window * 1000;
     this.slotMs = this.windowMs / SLOTS;
     // Beyond an active timeout of several minutes, or an exporter that far behind, rates are history.
     this.maxLatenessMs = this.windowMs + 300_000;
     this.groups = [
-      { name: null, thresholds: config.thresholds },
+      { name: null, thresholds: config.thresholds, totals: null },
       ...config.hostgroups.map((g) => ({
         name: g.name,
         thresholds: { ...config.thresholds, ...g.thresholds },
+        totals: anyFloodThreshold(g.totals)
+          ? new AggregateWatch(
+              {
+                family: 'group-flood',
+                target: g.name,
+                targetKind: 'hostgroup',
+                direction: 'inbound',
+                hostgroup: g.name,
+                label: `hostgroup ${g.name}`,
+                iface: null,
+              },
+              g.totals,
+            )
+          : null,
       })),
     ];
+    this.groupTotals = this.groups.some((g) => g.totals !== null);
+    this.network = anyFloodThreshold(config.totals)
+      ? new AggregateWatch(
+          {
+            family: 'network-flood',
+            target: 'internal',
+            targetKind: 'hostgroup',
+            direction: 'inbound',
+            hostgroup: null,
+            label: 'the internal networks',
+            iface: null,
+          },
+          config.totals,
+        )
+      : null;
+    this.interfaceWatches =
+      config.interfaces.length > 0 ? new InterfaceWatches(config.interfaces, config.maxinterfaces) : null;
     this.groupSets = config.hostgroups.map((g) =>
       PrefixSet.compile(g.networks, `detection.hostgroups.${g.name}`),
     );
@@ -264,21 +212,86 @@ export class DetectionEngine {
 
     if (rec.dstinternal === true && rec.dstip !== null) {
       const host = this.host(rec.dstip4 >= 0 ? rec.dstip4 : rec.dstip, rec.dstip, arrivalMs);
-      if (host !== null) {
-        inboundIncrements(rec, this.inc);
-        host.ring.add(this.inc, startMs, endMs, this.slotMs);
+      inboundIncrements(rec, this.inc);
+      if (host !== null) host.ring.add(this.inc, startMs, endMs, this.slotMs);
+      if (this.groupTotals || this.network !== null) {
+        const group = this.groups[host?.group ?? this.groupOf(rec.dstip)] as Group;
+        const dstKey = rec.dstip4 >= 0 ? rec.dstip4 : hashAddress(rec.dstip);
+        if (group.totals !== null) this.addTo(group.totals, startMs, endMs, dstKey, rec);
+        if (this.network !== null) this.addTo(this.network, startMs, endMs, dstKey, rec);
       }
       if (this.incidents.size > 0) this.incidents.get('flood', rec.dstip)?.collect(rec);
     }
     if (rec.srcinternal === true && rec.srcip !== null) {
       const host = this.host(rec.srcip4 >= 0 ? rec.srcip4 : rec.srcip, rec.srcip, arrivalMs);
-      if (host !== null) {
-        outboundIncrements(rec, this.inc);
-        host.ring.add(this.inc, startMs, endMs, this.slotMs);
+      outboundIncrements(rec, this.inc);
+      if (host !== null) host.ring.add(this.inc, startMs, endMs, this.slotMs);
+      // A group's own requests to reflection ports, so its resolvers' answers are not reflection.
+      if (this.groupTotals || this.network !== null) {
+        const group = this.groups[host?.group ?? this.groupOf(rec.srcip)] as Group;
+        if (group.totals !== null) group.totals.ring.add(this.inc, startMs, endMs, this.slotMs);
+        if (this.network !== null) this.network.ring.add(this.inc, startMs, endMs, this.slotMs);
       }
       if (this.incidents.size > 0) this.incidents.get('exfil', rec.srcip)?.collect(rec);
       if (rec.dstinternal === false && rec.dstip !== null) this.newDestination(rec, endMs, arrivalMs);
     }
+    if (this.interfaceWatches !== null) this.countInterfaces(rec, this.interfaceWatches, startMs, endMs);
+  }
+
+  /** Adds the inbound increments in `this.inc` to a hostgroup or network total. */
+  private addTo(
+    watch: AggregateWatch,
+    startMs: number,
+    endMs: number,
+    dstKey: number,
+    rec: FlowRecord,
+  ): void {
+    watch.ring.add(this.inc, startMs, endMs, this.slotMs);
+    watch.noteDestination(dstKey, endMs, this.windowMs);
+    this.markDirty(watch);
+    if (this.incidents.size > 0)
+      this.incidents.get(watch.identity.family, watch.identity.target)?.collect(rec);
+  }
+
+  /**
+   * Interface counters: the watched direction gets the record as traffic crossing it (inbound
+   * increments); the opposite direction of the same interface gets its requests (outbound
+   * increments), so answers to queries that left through a link are not reflection on it.
+   */
+  private countInterfaces(rec: FlowRecord, watches: InterfaceWatches, startMs: number, endMs: number): void {
+    if (rec.input === null && rec.output === null) return;
+    const exporter = rec.flowsrcip;
+    const entering = rec.input === null ? null : watches.watch(exporter, rec.input, 'in');
+    const leaving = rec.output === null ? null : watches.watch(exporter, rec.output, 'out');
+    const requestsIn = rec.output === null ? null : watches.watch(exporter, rec.output, 'in');
+    const requestsOut = rec.input === null ? null : watches.watch(exporter, rec.input, 'out');
+    if (entering !== null || leaving !== null) {
+      inboundIncrements(rec, this.ifInc);
+      const dstKey = rec.dstip === null ? 0 : rec.dstip4 >= 0 ? rec.dstip4 : hashAddress(rec.dstip);
+      for (const [watch, name] of [
+        [entering, rec.inputname],
+        [leaving, rec.outputname],
+      ] as const) {
+        if (watch === null) continue;
+        if (name !== null) watch.interfaceName = name;
+        watch.ring.add(this.ifInc, startMs, endMs, this.slotMs);
+        watch.noteDestination(dstKey, endMs, this.windowMs);
+        this.markDirty(watch);
+        if (this.incidents.size > 0)
+          this.incidents.get(watch.identity.family, watch.identity.target)?.collect(rec);
+      }
+    }
+    if (requestsIn !== null || requestsOut !== null) {
+      outboundIncrements(rec, this.ifInc);
+      requestsIn?.ring.add(this.ifInc, startMs, endMs, this.slotMs);
+      requestsOut?.ring.add(this.ifInc, startMs, endMs, this.slotMs);
+    }
+  }
+
+  private markDirty(watch: AggregateWatch): void {
+    if (watch.dirty) return;
+    watch.dirty = true;
+    this.dirtyWatches.push(watch);
   }
 
   /** Wall-clock housekeeping, every second: silent exporters, alerts that went quiet. */
@@ -286,7 +299,8 @@ export class DetectionEngine {
     if (!this.config.enabled) return;
     // Records that arrived but did not move flow time into a new slot (the last burst before a
     // pause): evaluated with the newest slot included once nothing came for a second.
-    if (this.dirtyHosts.length > 0 && wallMs - this.lastAdvanceWall >= 1000) this.evaluate(wallMs, 0);
+    if ((this.dirtyHosts.length > 0 || this.dirtyWatches.length > 0) && wallMs - this.lastAdvanceWall >= 1000)
+      this.evaluate(wallMs, 0);
     this.checkExporters(wallMs);
     this.evictHosts(wallMs);
     this.incidents.tick(this.flowNow, wallMs);
@@ -305,6 +319,8 @@ export class DetectionEngine {
       alertsEnded: this.incidents.ended,
       scanSkippedSampled: this.scanSkippedSampled,
       lateRecords: this.lateRecords,
+      interfaces: this.interfaceWatches?.size ?? 0,
+      interfacesDropped: this.interfaceWatches?.dropped ?? 0,
     };
   }
 
@@ -346,40 +362,31 @@ export class DetectionEngine {
       this.checkExfiltration(host, group, seconds, at, wallMs);
     }
     this.dirtyHosts.length = 0;
+    for (const watch of this.dirtyWatches) {
+      watch.dirty = false;
+      const endSlot = Math.min(watch.ring.newest, nowSlot);
+      watch.ring.sums(endSlot, this.sums);
+      this.checkAggregate(watch, seconds, (endSlot + 1) * this.slotMs, wallMs);
+    }
+    this.dirtyWatches.length = 0;
   }
 
-  /**
-   * `at`: the flow time the host's window ends at. Of the flood checks that hold, only the most
-   * pronounced (value / threshold) is reported, so an alert starts with the right kind: a
-   * reflection flood is also a UDP flood, but it is reported as what it most is.
-   */
+  /** `at`: the flow time the host's window ends at. */
   private checkFloods(host: HostEntry, group: Group, seconds: number, at: number, wallMs: number): void {
-    const t = group.thresholds;
-    let flood: { check: RateCheck; value: number; threshold: number } | null = null;
-    for (const check of FLOOD_CHECKS) {
-      const threshold = check.threshold(t);
-      if (threshold === null) continue;
-      const value = check.value(this.sums, seconds);
-      if (value < threshold) continue;
-      if (check.kind === 'denied_spike')
-        this.reportFlood(host, group, check, value, threshold, 'denied', at, wallMs);
-      else if (flood === null || value / threshold > flood.value / flood.threshold)
-        flood = { check, value, threshold };
-    }
-    if (flood !== null)
-      this.reportFlood(host, group, flood.check, flood.value, flood.threshold, 'flood', at, wallMs);
+    const { flood, denied } = floodFindings(this.sums, seconds, group.thresholds);
+    if (denied !== null) this.reportFlood(host, group, denied, 'denied', at, wallMs);
+    if (flood !== null) this.reportFlood(host, group, flood, 'flood', at, wallMs);
   }
 
   private reportFlood(
     host: HostEntry,
     group: Group,
-    check: RateCheck,
-    value: number,
-    threshold: number,
+    found: FloodFinding,
     family: string,
     at: number,
     wallMs: number,
   ): void {
+    const { check, value, threshold } = found;
     this.incidents.report(
       {
         kind: check.kind,
@@ -393,6 +400,84 @@ export class DetectionEngine {
         value,
         baseline: null,
         describe: (v, thr) => `${check.label} to ${host.address}: ${describeRate(v, thr, check.unit)}`,
+      },
+      at,
+      wallMs,
+      this.flowNow,
+    );
+  }
+
+  /**
+   * A hostgroup's, the network's or an interface's window against its thresholds; for an
+   * interface also against a share of its speed. One incident per key: the most pronounced of
+   * what holds names it (rejected traffic included: on these keys it is one more flood kind).
+   */
+  private checkAggregate(watch: AggregateWatch, seconds: number, at: number, wallMs: number): void {
+    const id = watch.identity;
+    const { flood, denied } = floodFindings(this.sums, seconds, watch.thresholds);
+    let found: FloodFinding | null = flood;
+    if (
+      denied !== null &&
+      (found === null || denied.value / denied.threshold > found.value / found.threshold)
+    )
+      found = denied;
+    let describe: ((v: number, thr: number) => string) | null = null;
+    let metric = found?.check.metric ?? '';
+    let kind = found?.check.kind ?? 'volumetric';
+    let value = found?.value ?? 0;
+    let threshold = found?.threshold ?? 0;
+    const iface =
+      id.iface === null
+        ? undefined
+        : {
+            ...id.iface,
+            name: watch.interfaceName,
+          };
+    const label =
+      iface === undefined
+        ? id.label
+        : `${iface.exporter} ${iface.name ?? `ifIndex ${iface.index}`} ${iface.direction}`;
+    if (found !== null) {
+      const check = found.check;
+      const hosts =
+        id.targetKind === 'hostgroup' ? `, ${formatCount(watch.distinctDestinations())} hosts hit` : '';
+      describe = (v, thr) =>
+        `${check.label} ${id.targetKind === 'interface' ? 'on' : 'to'} ${label}: ${describeRate(v, thr, check.unit)}${hosts}`;
+    }
+    if (iface !== undefined && watch.utilisation !== null) {
+      const speed = this.interfaceSpeed(iface.exporter, iface.index);
+      const bps = (this.sums[M.IN_BITS] as number) / seconds;
+      const limit = speed === null ? null : (speed * watch.utilisation) / 100;
+      if (
+        speed !== null &&
+        limit !== null &&
+        limit > 0 &&
+        bps >= limit &&
+        (found === null || bps / limit > value / threshold)
+      ) {
+        kind = 'volumetric';
+        metric = 'utilisation';
+        value = bps;
+        threshold = limit;
+        describe = (v) =>
+          `Interface ${label} at ${formatBits(v)}/s, ${Math.round((100 * v) / speed)} % of its ${formatBits(speed)}/s (alerting from ${watch.utilisation} %)`;
+      }
+    }
+    if (describe === null) return;
+    this.incidents.report(
+      {
+        kind,
+        family: id.family,
+        target: id.target,
+        targetKind: id.targetKind,
+        ...(iface === undefined ? {} : { interface: iface }),
+        direction: id.direction,
+        hostgroup: id.hostgroup,
+        metric,
+        threshold,
+        value,
+        baseline: null,
+        describe,
       },
       at,
       wallMs,

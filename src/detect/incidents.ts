@@ -17,9 +17,11 @@ import type {
   Alert,
   AlertEvent,
   AlertEventType,
+  AlertInterface,
   AlertKind,
   AlertSeverity,
   AlertSink,
+  AlertTargetKind,
   AlertTopEntry,
 } from './alert.js';
 import { HyperLogLog } from './sketch/hyperloglog.js';
@@ -32,7 +34,8 @@ export interface Finding {
   /** Incidents are per family and target: "flood" (all volumetric and protocol kinds), "scan", ... */
   readonly family: string;
   readonly target: string;
-  readonly targetKind: 'host' | 'exporter';
+  readonly targetKind: AlertTargetKind;
+  readonly interface?: AlertInterface;
   readonly direction: 'inbound' | 'outbound' | null;
   readonly hostgroup: string | null;
   readonly metric: string;
@@ -113,7 +116,8 @@ class Incident {
 
   alert(state: 'active' | 'ended', endedAt: number | null): Alert {
     const f = this.finding;
-    const hostLike = f.targetKind === 'host';
+    // Exporter alerts collect no records; the others count their sources.
+    const hostLike = f.targetKind !== 'exporter';
     return {
       id: this.id,
       kind: f.kind,
@@ -122,6 +126,7 @@ class Incident {
       direction: f.direction,
       target: f.target,
       targetKind: f.targetKind,
+      interface: f.interface ?? null,
       hostgroup: f.hostgroup,
       summary: f.describe(this.value, f.threshold),
       metric: f.metric,

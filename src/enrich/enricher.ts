@@ -123,6 +123,18 @@ export class Enricher {
     this.snmp?.start();
   }
 
+  /**
+   * An interface's speed in bits/s: the `interfaces:` configuration, else SNMP ifHighSpeed (when
+   * polling is on); null when neither knows it. Detection's utilisation checks use it.
+   */
+  interfaceSpeed(exporter: string, ifIndex: number): number | null {
+    return (
+      this.interfaces.configuredSpeed(exporter, ifIndex) ??
+      this.snmp?.lookup(exporter, ifIndex)?.speedBps ??
+      null
+    );
+  }
+
   /** Enriches `rec` in place; false when the record is to be dropped. */
   apply(rec: FlowRecord): boolean {
     this.records++;

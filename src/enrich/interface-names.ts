@@ -94,6 +94,11 @@ export class InterfaceNames {
     }
   }
 
+  /** The configured speed (bits/s) of an interface, null when the configuration has none. */
+  configuredSpeed(exporter: string, ifIndex: number): number | null {
+    return this.staticEntry(exporter, ifIndex)?.speed ?? null;
+  }
+
   private info(exporter: string, ifIndex: number, now: number): InterfaceInfo {
     let byIndex = this.lastExporter === exporter ? this.lastMap : null;
     if (byIndex === null) {

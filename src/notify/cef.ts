@@ -28,7 +28,8 @@ function topKey(entries: readonly AlertTopEntry[]): string | null {
 /**
  * The alert's target is dst (inbound: the victim) or src (outbound, scans: the source); the other
  * end, the ports and the protocol are the heaviest contributors. Exporter alerts name the exporter
- * as dvc (the device that reported).
+ * as dvc (the device that reported); interface alerts name the device and its interface; hostgroup
+ * alerts name the group in cs3 and its most hit host as dst.
  */
 export function cefExtensions(event: AlertEvent): [string, string][] {
   const a = event.alert;
@@ -36,6 +37,26 @@ export function cefExtensions(event: AlertEvent): [string, string][] {
   const fields: [string, string | number | null][] = [];
   if (a.targetKind === 'exporter') {
     fields.push(['dvc', a.target]);
+  } else if (a.interface !== null) {
+    // The device and its interface; the heaviest ends of the traffic through it.
+    const i = a.interface;
+    fields.push(
+      ['dvc', i.exporter],
+      [
+        i.direction === 'in' ? 'deviceInboundInterface' : 'deviceOutboundInterface',
+        i.name ?? String(i.index),
+      ],
+      ['src', topKey(top.sources)],
+      ['dst', topKey(top.destinations)],
+    );
+  } else if (a.targetKind === 'hostgroup') {
+    // The hostgroup is named in msg and cs3; dst is its most hit host.
+    fields.push(
+      ['src', topKey(top.sources)],
+      ['dst', topKey(top.destinations)],
+      ['cs3Label', 'hostgroup'],
+      ['cs3', a.target],
+    );
   } else if (a.direction === 'outbound') {
     fields.push(['src', a.target], ['dst', topKey(top.destinations)]);
   } else {

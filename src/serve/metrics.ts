@@ -94,6 +94,23 @@ export class FlowgateMetrics {
         'output_drops_total',
         'Records dropped because the output queue was full or a write failed',
       ),
+      detectionRecords: counter('detection_records_total', 'Records the detection engine looked at'),
+      detectionHostsDropped: counter(
+        'detection_hosts_dropped_total',
+        'Records of hosts not counted because the detection host table was full (detection.maxhosts)',
+      ),
+      detectionInterfacesDropped: counter(
+        'detection_interfaces_dropped_total',
+        'Records of interfaces not counted because the interface table was full (detection.maxinterfaces)',
+      ),
+      detectionLate: counter(
+        'detection_late_records_total',
+        "Records that arrived too late for detection's windows",
+      ),
+      detectionScanSkipped: counter(
+        'detection_scan_skipped_sampled_total',
+        'Records not looked at for scans: sampled more sparsely than detection.maxscansamplerate',
+      ),
       downsampled: counter(
         'downsampled_records_total',
         'Records dropped by general.downsample (not an error)',
@@ -169,6 +186,16 @@ export class FlowgateMetrics {
       geoLoaded: gauge(r, 'geo_database_loaded', '1 when the AS/geolocation database is loaded, per file', [
         'path',
       ]),
+      detectionHosts: gauge(
+        r,
+        'detection_hosts',
+        'Hosts with detection counters (detection.maxhosts bounds it)',
+      ),
+      detectionInterfaces: gauge(
+        r,
+        'detection_interfaces',
+        'Exporter interfaces with detection counters (detection.maxinterfaces bounds it)',
+      ),
     };
     this.storeMetrics =
       source.store === null
@@ -267,6 +294,17 @@ export class FlowgateMetrics {
       c.geoLookups.follow(enrich.geo?.lookups ?? 0);
       g.geoLoaded.reset();
       for (const db of enrich.geo?.databases ?? []) g.geoLoaded.set({ path: db.path }, db.loaded ? 1 : 0);
+    }
+
+    const detection = s.detection as CollectorStats['detection'] | undefined;
+    if (detection !== undefined && detection !== null) {
+      c.detectionRecords.follow(detection.records);
+      c.detectionHostsDropped.follow(detection.hostsDropped);
+      c.detectionInterfacesDropped.follow(detection.interfacesDropped);
+      c.detectionLate.follow(detection.lateRecords);
+      c.detectionScanSkipped.follow(detection.scanSkippedSampled);
+      g.detectionHosts.set(detection.hosts);
+      g.detectionInterfaces.set(detection.interfaces);
     }
 
     if (this.storeMetrics !== null && store !== null) {

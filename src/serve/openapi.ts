@@ -427,7 +427,18 @@ export const OPENAPI_DOCUMENT = {
           state: { type: 'string', enum: ['active', 'ended'] },
           direction: { type: ['string', 'null'], enum: ['inbound', 'outbound', null] },
           target: { type: 'string' },
-          targetKind: { type: 'string', enum: ['host', 'exporter'] },
+          targetKind: { type: 'string', enum: ['host', 'hostgroup', 'interface', 'exporter'] },
+          interface: {
+            type: ['object', 'null'],
+            description:
+              'For interface alerts: the exporter, ifIndex, ifName (or null) and direction (in/out)',
+            properties: {
+              exporter: { type: 'string' },
+              index: { type: 'integer' },
+              name: { type: ['string', 'null'] },
+              direction: { type: 'string', enum: ['in', 'out'] },
+            },
+          },
           hostgroup: { type: ['string', 'null'] },
           summary: { type: 'string' },
           metric: { type: 'string', description: 'What was measured: bps, pps, flows/s, ...' },

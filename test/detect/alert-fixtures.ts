@@ -16,6 +16,7 @@ export function alertOf(fields: Partial<Alert> = {}): Alert {
     direction: 'inbound',
     target: '192.0.2.10',
     targetKind: 'host',
+    interface: null,
     hostgroup: null,
     summary: 'SYN flood to 192.0.2.10: 310 kpps (threshold 100 kpps)',
     metric: 'pps',

@@ -243,7 +243,7 @@ describe('floods', () => {
 
   it('hostgroup thresholds override the defaults for their hosts only', () => {
     const { e, sink } = engine((c) => {
-      c.hostgroups = [{ name: 'small', networks: ['10.0.0.0/29'], thresholds: { pps: 1_000 } }];
+      c.hostgroups = [{ name: 'small', networks: ['10.0.0.0/29'], thresholds: { pps: 1_000 }, totals: {} }];
     });
     feed(e, T0, 40, 2_000);
     feed(e, T0, 40, 2_000, { dstip: '10.0.1.5' });

@@ -27,6 +27,7 @@ export function alertEvent(type: AlertEventType, a: FakeAlert): AlertEvent {
     direction: a.direction === undefined ? 'inbound' : a.direction,
     target: a.target,
     targetKind: a.targetKind ?? 'host',
+    interface: null,
     hostgroup: null,
     summary: `${kind} to ${a.target}: 8 Gbps (threshold 1 Gbps)`,
     metric: 'bps',

@@ -11,6 +11,7 @@ export function makeAlert(over: Partial<Alert> = {}): Alert {
     direction: 'inbound',
     target: '192.0.2.10',
     targetKind: 'host',
+    interface: null,
     hostgroup: null,
     summary: 'SYN flood to 192.0.2.10: 310 kpps (threshold 100 kpps), 4,100 sources',
     metric: 'pps',

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { after, test } from 'node:test';
-import { escapeCefExtension, escapeCefHeader } from '../../src/notify/cef.js';
+import { cefExtensions, escapeCefExtension, escapeCefHeader } from '../../src/notify/cef.js';
 import { buildNotifiers } from '../../src/notify/notifiers.js';
 import { SILENT_LOG } from '../../src/notify/notify-log.js';
 import { SyslogNotifier, type SyslogOptions, UDP_MAX_BYTES } from '../../src/notify/syslog.js';
+import { alertSdParams } from '../../src/notify/syslog-message.js';
 import { eventually, makeEvent } from './alert-fixture.js';
 
 /** A received RFC 5424 message, split per §6. */
@@ -334,6 +335,38 @@ test('syslog CEF: header and extension escaping, field mapping, carried in RFC 5
     'outbound target is src',
   );
   assert.ok(second.includes('dst=192.0.2.10'), 'outbound: top destination is dst');
+});
+
+test('CEF and structured data of interface and hostgroup alerts name the device, the interface and the group', () => {
+  const iface = makeEvent('start', {
+    kind: 'volumetric',
+    target: '192.0.2.1/if7/in',
+    targetKind: 'interface',
+    interface: { exporter: '192.0.2.1', index: 7, name: 'xe-0/0/7', direction: 'in' },
+  });
+  const ext = cefExtensions(iface);
+  const get = (k: string) => ext.find(([key]) => key === k)?.[1];
+  assert.equal(get('dvc'), '192.0.2.1');
+  assert.equal(get('deviceInboundInterface'), 'xe-0/0/7');
+  assert.equal(get('dst'), '192.0.2.10', 'the most hit destination');
+  const sd = new Map(alertSdParams(iface));
+  assert.equal(sd.get('targetKind'), 'interface');
+  assert.equal(sd.get('exporter'), '192.0.2.1');
+  assert.equal(sd.get('ifIndex'), '7');
+  assert.equal(sd.get('ifName'), 'xe-0/0/7');
+
+  const group = makeEvent('start', { kind: 'reflection', target: 'servers', targetKind: 'hostgroup' });
+  const gext = cefExtensions(group);
+  assert.equal(gext.find(([k]) => k === 'cs3')?.[1], 'servers');
+  assert.equal(
+    gext.find(([k]) => k === 'dvc'),
+    undefined,
+  );
+  assert.equal(
+    new Map(alertSdParams(group)).get('ifIndex'),
+    undefined,
+    'no interface fields on other alerts',
+  );
 });
 
 test('CEF escaping functions', () => {
