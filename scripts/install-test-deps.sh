@@ -23,6 +23,8 @@ command -v ip >/dev/null || need+=(iproute2)
 [ -x /usr/sbin/fastnetmon ] || need+=(fastnetmon)
 # tcpreplay: replays detection scenarios in real time (eval/detection/realtime.ts).
 command -v tcpreplay >/dev/null || need+=(tcpreplay)
+# nfdump: nfcapd as the second collector behind a tee, nfdump to read what it stored.
+command -v nfcapd >/dev/null || need+=(nfdump)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

@@ -9,13 +9,18 @@ import type { Datagram } from './decode/datagram.js';
 import { FlowDecoder } from './decode/flow-decoder.js';
 import type { TemplateExporterStats } from './decode/template/template-decoder.js';
 import { FanoutOutput, type FanoutTarget } from './deliver/fanout-output.js';
+import { ingestConfig } from './deliver/ingest/options.js';
+import { type IngestStats, IngestUploader } from './deliver/ingest/uploader.js';
 import { JsonlWriter } from './deliver/jsonl-writer.js';
 import type { RecordOutput } from './deliver/output.js';
+import { RotatingJsonlWriter } from './deliver/rotating-jsonl.js';
+import { SequentialOutputs } from './deliver/sequential-outputs.js';
 import { StoreOutput } from './deliver/store-output.js';
+import { SwappableOutput } from './deliver/swappable-output.js';
 import type { AlertEvent, AlertSink } from './detect/alert.js';
 import { AlertStore } from './detect/alert-store.js';
 import { DetectionEngine, type DetectionStatus } from './detect/engine.js';
-import { Enricher, type EnricherStats } from './enrich/enricher.js';
+import { Enricher, type EnricherSources, type EnricherStats } from './enrich/enricher.js';
 import { Mitigator } from './mitigate/mitigator.js';
 import { buildNotifiers } from './notify/notifiers.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
@@ -23,6 +28,7 @@ import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
 import { parseListenAddress } from './receive/listen-address.js';
 import { DEFAULT_TCP_IDLE_MS, TcpIpfixReceiver } from './receive/tcp-ipfix-receiver.js';
+import { type TeeTargetStats, UdpTee } from './receive/tee.js';
 import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/udp-receiver.js';
 import { normalizeExporterAddress } from './record/address.js';
 import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
@@ -80,7 +86,52 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   store: CollectorStoreStats | null;
   /** Streaming detection; null when `detection.enabled` is false. */
   detection: DetectionStatus | null;
+  /** Per tee target: forwarded, dropped, errors; null without `flow.tee.targets`. */
+  tee: TeeTargetStats[] | null;
+  /** The ingest uploader (sent, retried, spooled, replayed, dropped); null without `output.ingest.url`. */
+  ingest: IngestStats | null;
 }
+
+/** What a configuration reload did. */
+export interface ReloadResult {
+  /** Settings applied live, e.g. "detection", "output.file". */
+  applied: string[];
+  /** Changes that take effect only after a restart, with why. */
+  needsRestart: string[];
+}
+
+/** Sections and keys a running collector cannot change without closing sockets or state. */
+const RESTART_ONLY: readonly [string, (c: FlowgateConfig) => unknown][] = [
+  ['flow.listen', (c) => c.flow.listen],
+  ['flow.tcplisten', (c) => c.flow.tcplisten],
+  ['flow.udpbuffer', (c) => c.flow.udpbuffer],
+  ['flow.queue', (c) => c.flow.queue],
+  ['flow.workers', (c) => c.flow.workers],
+  ['general', (c) => c.general],
+  ['decode', (c) => c.decode],
+  ['store', (c) => c.store],
+  ['api', (c) => c.api],
+  ['notify', (c) => c.notify],
+  ['mitigation', (c) => c.mitigation],
+  ['alerts', (c) => c.alerts],
+  ['log.format', (c) => c.log.format],
+  ['syslog', (c) => c.syslog],
+  ['output.batchsize', (c) => c.output.batchsize],
+  ['output.queue', (c) => c.output.queue],
+];
+
+/** Sections the enrichment stage is built from (a new Enricher replaces the old one). */
+const ENRICHMENT_KEYS: readonly (keyof FlowgateConfig)[] = [
+  'exporters',
+  'interfaces',
+  'interfaceclasses',
+  'countonce',
+  'addressclasses',
+  'tags',
+  'filters',
+  'snmp',
+  'geo',
+];
 
 export interface Collector {
   /** Bound addresses in `flow.listen` then `flow.tcplisten` order (port 0 resolved). */
@@ -94,6 +145,11 @@ export interface Collector {
   stats(): CollectorStats;
   /** Decodes everything queued and hands it to the output (tests and shutdown). */
   flush(): Promise<void>;
+  /**
+   * Applies a new configuration without closing the listening sockets (SIGHUP, POST
+   * /api/reload): what can change live is applied, what needs a restart is named.
+   */
+  reload(next: FlowgateConfig): Promise<ReloadResult>;
   /** Closes the sockets, drains queue, batcher and output, saves the template DB. */
   stop(): Promise<void>;
 }
@@ -190,6 +246,65 @@ function outputStats(
 }
 
 /**
+ * The JSON-lines output as configured (stdout, a file, a rotated file), or null when none is
+ * asked for; `fallback`: without a store, records go to stdout rather than nowhere.
+ */
+async function openLinesOutput(
+  config: FlowgateConfig,
+  logger: Logger,
+  fallback: boolean,
+): Promise<RecordOutput | null> {
+  if (!(config.output.stdout || config.output.file !== null || fallback)) return null;
+  const rotate = config.output.rotate;
+  const rotating = config.output.file !== null && (rotate.maxbytes !== null || rotate.maxage !== null);
+  const writers: (JsonlWriter | RotatingJsonlWriter)[] = [];
+  if (rotating) {
+    writers.push(
+      new RotatingJsonlWriter({
+        path: config.output.file as string,
+        ...(rotate.maxbytes === null ? {} : { maxbytes: rotate.maxbytes }),
+        maxage: rotate.maxage,
+        compress: rotate.compress,
+        keep: rotate.keep,
+        onError: (err) => logger.error({ err: message(err) }, 'output file rotation failed'),
+      }),
+    );
+  }
+  if (config.output.stdout || !rotating)
+    writers.push(
+      new JsonlWriter({ stdout: config.output.stdout, file: rotating ? null : config.output.file }),
+    );
+  for (const w of writers) await w.ready();
+  return writers.length === 1 ? (writers[0] as RecordOutput) : new SequentialOutputs(writers);
+}
+
+/** The ingest uploader as configured (its spool under the data directory by default), or null. */
+async function openIngest(config: FlowgateConfig, logger: Logger): Promise<IngestUploader | null> {
+  const settings = config.output.ingest;
+  if (settings.url === null) return null;
+  const { spool, url, ...rest } = settings;
+  const uploader = await IngestUploader.open(
+    ingestConfig({
+      ...rest,
+      url,
+      spool: spool.enabled ? { ...spool, dir: spool.dir ?? join(config.general.datadir, 'spool') } : null,
+    }),
+    {
+      log: {
+        info: (msg) => logger.info({ output: 'ingest' }, msg),
+        warn: (msg) => logger.warn({ output: 'ingest' }, msg),
+      },
+    },
+  );
+  const st = uploader.stats();
+  logger.info(
+    { url: st.url, profile: settings.profile, spool: st.spool !== null },
+    'uploading records to the ingest API',
+  );
+  return uploader;
+}
+
+/**
  * The live collector: receive -> bounded datagram queue -> decode slices -> per-exporter stats
  * (the DecodeSink) -> batcher -> output.
  *
@@ -234,16 +349,13 @@ export async function startCollector(
 
   // ---- output side: JSON lines (when asked for) and the store, each with its own bound ----
   const store = config.store.enabled ? await openStore(config, options.store) : null;
-  let lines = options.output ?? null;
-  if (lines === null && (config.output.stdout || config.output.file !== null || store === null)) {
-    const writer = new JsonlWriter({ stdout: config.output.stdout, file: config.output.file });
-    try {
-      await writer.ready();
-    } catch (err) {
-      await store?.close();
-      throw err;
-    }
-    lines = writer;
+  let lines: SwappableOutput | null = null;
+  try {
+    const opened = options.output ?? (await openLinesOutput(config, logger, store === null));
+    lines = opened === null ? null : new SwappableOutput(opened);
+  } catch (err) {
+    await store?.close();
+    throw err;
   }
   const storeOutput =
     store === null
@@ -263,8 +375,19 @@ export async function startCollector(
           onRetention: (dropped) =>
             logger.info({ store: store.name, dropped }, 'retention: partitions dropped'),
         });
+  let ingestOutput: SwappableOutput | null = null;
+  try {
+    const opened = await openIngest(config, logger);
+    ingestOutput = opened === null ? null : new SwappableOutput(opened);
+  } catch (err) {
+    await store?.close();
+    throw err;
+  }
+  const ingestStats = (): IngestStats | null =>
+    ingestOutput === null ? null : (ingestOutput.output as IngestUploader).stats();
   const targets: FanoutTarget[] = [];
   if (lines !== null) targets.push({ output: lines, maxQueued: config.output.queue });
+  if (ingestOutput !== null) targets.push({ output: ingestOutput, maxQueued: config.output.queue });
   if (storeOutput !== null) targets.push({ output: storeOutput, maxQueued: config.store.queue });
   const fanout =
     targets.length === 1
@@ -284,10 +407,13 @@ export async function startCollector(
     onError: (err) =>
       logger.error({ output: output.name, err: message(err) }, 'output write failed: batch dropped'),
   });
-  const enricher = new Enricher(config, {
+  const enricherSources: EnricherSources = {
     announcedInterface: (exporter, ifIndex) => decoder.templates.interfaceName(exporter, ifIndex),
     snmpLog: (msg, detail) => logger.warn(detail, msg),
-  });
+  };
+  let enricher = new Enricher(config, enricherSources);
+  /** The configuration in force (reload replaces it). */
+  let current = config;
   // ---- detection: after enrichment (address classes, count-once), beside the outputs ----
   const alerts = config.detection.enabled
     ? new AlertStore({ maxAlerts: config.alerts.max, path: alertsFile(config), logger })
@@ -363,7 +489,7 @@ export async function startCollector(
   };
 
   // ---- receive: allow-list, stamp, queue; nothing else ----
-  const allow = new AllowList(config.flow.allow);
+  let allow = new AllowList(config.flow.allow);
   let received = 0;
   const enqueue = (
     payload: Buffer,
@@ -376,12 +502,32 @@ export async function startCollector(
     const d: Datagram = { payload, srcAddress, srcPort, dstPort, receivedAtMs: Date.now(), connectionId };
     if (queue.push(d)) scheduleDecode();
   };
+  // Tees get every allowed datagram before the decode queue, so load-shedding there never
+  // starves the other collectors; TCP messages are not teed (they may exceed a UDP datagram).
+  let tee: UdpTee | null = null;
+  if (config.flow.tee.targets.length > 0) {
+    try {
+      tee = await UdpTee.start({
+        targets: config.flow.tee.targets,
+        sourcebind: config.flow.tee.sourcebind,
+        queue: config.flow.tee.queue,
+        filter: config.flow.tee.filter,
+      });
+    } catch (err) {
+      await batcher.close();
+      enricher.close();
+      await store?.close();
+      throw err;
+    }
+    logger.info({ targets: config.flow.tee.targets }, 'forwarding every datagram to the tee targets');
+  }
   const onUdp = (payload: Buffer, src: string, srcPort: number, dstPort: number): void => {
     const address = normalizeExporterAddress(src);
     if (!allow.allows(address)) {
       stats.notAllowed(address);
       return;
     }
+    tee?.forward(payload, address);
     enqueue(payload, address, srcPort, dstPort, null);
   };
 
@@ -442,6 +588,7 @@ export async function startCollector(
     }
   } catch (err) {
     await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
+    await tee?.close();
     await batcher.close();
     enricher.close();
     await store?.close();
@@ -501,8 +648,91 @@ export async function startCollector(
                 drops: storeOutput.stats().drops,
               },
         detection: detection?.status() ?? null,
+        tee: tee?.stats() ?? null,
+        ingest: ingestStats(),
         ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),
       };
+    },
+    async reload(next: FlowgateConfig): Promise<ReloadResult> {
+      const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+      const applied: string[] = [];
+      const needsRestart: string[] = [];
+      for (const [key, read] of RESTART_ONLY)
+        if (!same(read(current), read(next))) needsRestart.push(`${key} changed: needs a restart`);
+      if (!same(current.flow.allow, next.flow.allow)) {
+        allow = new AllowList(next.flow.allow);
+        applied.push('flow.allow');
+      }
+      if (!same(current.flow.tee, next.flow.tee)) {
+        const old = tee;
+        tee =
+          next.flow.tee.targets.length === 0
+            ? null
+            : await UdpTee.start({
+                targets: next.flow.tee.targets,
+                sourcebind: next.flow.tee.sourcebind,
+                queue: next.flow.tee.queue,
+                filter: next.flow.tee.filter,
+              });
+        await old?.close();
+        applied.push('flow.tee');
+      }
+      const enrichmentChanged = ENRICHMENT_KEYS.filter((k) => !same(current[k], next[k]));
+      if (enrichmentChanged.length > 0) {
+        // Built before the old one is closed: records keep flowing through one or the other.
+        const fresh = new Enricher(next, enricherSources);
+        fresh.start();
+        const old = enricher;
+        enricher = fresh;
+        old.close();
+        applied.push(...enrichmentChanged);
+        if (enrichmentChanged.includes('exporters'))
+          needsRestart.push(
+            'exporters: sampling overrides apply to decoding after a restart (names, sites, tags now)',
+          );
+      }
+      if (detection !== null && !same(current.detection, next.detection)) {
+        const notes = detection.reconfigure(next.detection);
+        needsRestart.push(...notes);
+        applied.push('detection');
+      } else if (detection === null && next.detection.enabled) {
+        needsRestart.push('detection.enabled changed: needs a restart');
+      }
+      const linesChanged = ['stdout', 'file', 'rotate'].filter(
+        (k) => !same(current.output[k as 'file'], next.output[k as 'file']),
+      );
+      if (linesChanged.length > 0 && options.output === undefined) {
+        const fresh = () => openLinesOutput(next, logger, store === null);
+        const wanted = next.output.stdout || next.output.file !== null || store === null;
+        if (lines === null || !wanted) {
+          needsRestart.push('output: adding or removing the JSON-lines output needs a restart');
+        } else {
+          const before = current;
+          await lines.swap(
+            async () => (await fresh()) as RecordOutput,
+            async () => (await openLinesOutput(before, logger, store === null)) as RecordOutput,
+          );
+          applied.push(...linesChanged.map((k) => `output.${k}`));
+        }
+      }
+      if (!same(current.output.ingest, next.output.ingest)) {
+        if (ingestOutput === null || next.output.ingest.url === null) {
+          needsRestart.push('output.ingest: turning the upload on or off needs a restart');
+        } else {
+          const before = current;
+          await ingestOutput.swap(
+            async () => (await openIngest(next, logger)) as RecordOutput,
+            async () => (await openIngest(before, logger)) as RecordOutput,
+          );
+          applied.push('output.ingest');
+        }
+      }
+      if (current.log.level !== next.log.level) {
+        logger.level = next.log.level;
+        applied.push('log.level');
+      }
+      current = next;
+      return { applied, needsRestart };
     },
     async flush(): Promise<void> {
       drainQueue();
@@ -515,6 +745,7 @@ export async function startCollector(
         if (saveTimer !== null) clearInterval(saveTimer);
         if (detectionTimer !== null) clearInterval(detectionTimer);
         await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
+        await tee?.close();
         drainQueue();
         try {
           await batcher.close();

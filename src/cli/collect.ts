@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Collector, type CollectorStats, startCollector } from '../collector.js';
+import { type Collector, type CollectorStats, type ReloadResult, startCollector } from '../collector.js';
 import { decoderSettingsFromConfig } from '../config/decoder-settings.js';
 import type { FlowgateConfig } from '../config/types.js';
 import { FlowDecoder } from '../decode/flow-decoder.js';
@@ -56,10 +56,13 @@ export async function runCollect(
   config: FlowgateConfig,
   logger: Logger,
   companion: CollectCompanion | null = null,
+  /** Reads the configuration again from the same file, environment and flags (SIGHUP). */
+  readConfig: (() => FlowgateConfig) | null = null,
 ): Promise<void> {
   // Created here rather than inside the collector so the API can show its template state.
   const decoder = new FlowDecoder(decoderSettingsFromConfig(config));
   const collector = await startCollector(config, logger, { decoder });
+  const reload = readConfig === null ? null : reloader(collector, readConfig, logger);
   let api: ApiServer | null;
   try {
     api = await startApiFromConfig(
@@ -70,6 +73,7 @@ export async function runCollect(
       collector.storeHealth,
       collector.store,
       collector.alerts,
+      reload,
     );
   } catch (err) {
     await collector.stop();
@@ -90,6 +94,10 @@ export async function runCollect(
     () => logStats(logger, collector.stats(), 'stats'),
     config.general.statsinterval * 1000,
   );
+  const onHangup = (): void => {
+    if (reload === null) logger.warn('SIGHUP: no configuration source to reload from');
+    else void reload();
+  };
   await new Promise<void>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -110,6 +118,7 @@ export async function runCollect(
         () => {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          process.off('SIGHUP', onHangup);
           logStats(logger, collector.stats(), 'stopped');
           resolve();
         },
@@ -121,5 +130,45 @@ export async function runCollect(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onHangup);
   });
+}
+
+/**
+ * The reload SIGHUP and POST /api/reload share: one at a time (a second waits for the first),
+ * an invalid configuration changes nothing and says why, what needs a restart is logged by name.
+ */
+export function reloader(
+  collector: Collector,
+  readConfig: () => FlowgateConfig,
+  logger: Logger,
+): () => Promise<ReloadResult | { error: string }> {
+  let chain: Promise<unknown> = Promise.resolve();
+  return () => {
+    const run = chain.then(async (): Promise<ReloadResult | { error: string }> => {
+      let next: FlowgateConfig;
+      try {
+        next = readConfig();
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        logger.error({ err: error }, 'reload: the configuration is not valid; nothing changed');
+        return { error };
+      }
+      try {
+        const result = await collector.reload(next);
+        logger.info({ applied: result.applied }, 'configuration reloaded');
+        for (const note of result.needsRestart) logger.warn(`reload: ${note}`);
+        return result;
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        logger.error(
+          { err: error },
+          'reload failed part way: the previous settings stay where they could not be replaced',
+        );
+        return { error };
+      }
+    });
+    chain = run.catch(() => {});
+    return run;
+  };
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.js';
 import { type LoadOptions, loadConfig } from '../config/load.js';
 import type { FlowgateConfig } from '../config/types.js';
-import { createLogger } from '../log/logger.js';
+import { closeLogger, createLogger } from '../log/logger.js';
 import { runCollect } from './collect.js';
 import { configCheck, configPrint, type Output } from './config-command.js';
 import { type DecodeCommandOptions, runDecode } from './decode.js';
@@ -17,7 +17,7 @@ import { type DemoCommandOptions, runDemo } from './demo.js';
 import { type QueryCommandOptions, runQuery, runTop, type TopCommandOptions } from './query-commands.js';
 
 export interface CliDeps extends Output {
-  runCollect: (config: FlowgateConfig, logger: Logger) => Promise<void>;
+  runCollect: (config: FlowgateConfig, logger: Logger, readConfig?: () => FlowgateConfig) => Promise<void>;
   runDemo: (config: FlowgateConfig, logger: Logger, opts: DemoCommandOptions) => Promise<void>;
   runDecode: (files: string[], config: FlowgateConfig, opts: DecodeCommandOptions) => Promise<number>;
   env: NodeJS.ProcessEnv;
@@ -30,7 +30,7 @@ export interface CliDeps extends Output {
 }
 
 const defaultDeps: CliDeps = {
-  runCollect,
+  runCollect: (config, logger, readConfig) => runCollect(config, logger, null, readConfig ?? null),
   runDemo,
   runDecode,
   env: process.env,
@@ -134,14 +134,20 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
     .action(async (opts: CollectOptions, cmd: Command) => {
       const load = loadOptions(cmd.optsWithGlobals<GlobalOptions & CollectOptions>(), deps);
       const extra = collectFlags(opts);
-      const { config, file } = loadConfig({
-        ...load,
-        flags: { ...load.flags, ...extra.flags },
-        flagLabels: { ...load.flagLabels, ...extra.labels },
-      });
-      const logger = deps.logger ?? createLogger(config.log);
+      const read = () =>
+        loadConfig({
+          ...load,
+          flags: { ...load.flags, ...extra.flags },
+          flagLabels: { ...load.flagLabels, ...extra.labels },
+        });
+      const { config, file } = read();
+      const logger = deps.logger ?? createLogger(config.log, { syslog: config.syslog });
       logger.info({ file }, 'configuration loaded');
-      await deps.runCollect(config, logger);
+      try {
+        await deps.runCollect(config, logger, () => read().config);
+      } finally {
+        await closeLogger(logger);
+      }
       setExit(0);
     });
 
@@ -168,9 +174,13 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
           attackAfterSec: opts.attack === false ? null : number(opts.attackAfter, '--attack-after'),
           seed: number(opts.seed, '--seed'),
         };
-        const logger = deps.logger ?? createLogger(config.log);
+        const logger = deps.logger ?? createLogger(config.log, { syslog: config.syslog });
         logger.info({ file }, 'configuration loaded');
-        await deps.runDemo(config, logger, demo);
+        try {
+          await deps.runDemo(config, logger, demo);
+        } finally {
+          await closeLogger(logger);
+        }
         setExit(0);
       },
     );

@@ -30,6 +30,8 @@ import type { FlowgateConfig } from './types.js';
  */
 export const SECRET_KEYS: readonly string[] = [
   'api.token',
+  'output.ingest.token',
+  'output.ingest.headers.*',
   'snmp.community',
   'snmp.authkey',
   'snmp.privkey',
@@ -112,6 +114,11 @@ export function isListenAddress(s: string): boolean {
 const listenAddress = z
   .string(expected('an address "host:port" or "[v6]:port"'))
   .refine(isListenAddress, expected('an address "host:port" or "[v6]:port" with port 1-65535'));
+
+/** A tee target: "host:port" or "[v6]:port" (host names resolved once at start). */
+const listenAddressOrHost = z
+  .string(expected('"host:port" or "[v6]:port"'))
+  .refine((s) => /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(s), expected('"host:port" or "[v6]:port"'));
 
 const addressOrCidr = z
   .string(expected('an IP address or CIDR'))
@@ -324,6 +331,12 @@ export const configSchema = z.strictObject(
       allow: list(addressOrCidr),
       queue: positiveInt().default(100_000),
       workers: nonNegativeInt().default(0),
+      tee: section({
+        targets: list(listenAddressOrHost),
+        sourcebind: text('a local address').nullable().default(null),
+        queue: positiveInt().default(10_000),
+        filter: list(addressOrCidr),
+      }),
     }),
     decode: section({
       maxexporters: positiveInt().default(DEFAULT_DECODE_LIMITS.maxExporters),
@@ -361,6 +374,46 @@ export const configSchema = z.strictObject(
       // The store is where records go; JSON lines on stdout are opt-in (--stdout).
       stdout: bool().default(false),
       file: text('a file path').nullable().default(null),
+      ingest: section({
+        // Off until a URL is given.
+        url: z
+          .string(expected('an http(s) URL'))
+          .refine((u) => /^https?:\/\/[^\s]+$/.test(u), expected('an http(s) URL'))
+          .nullable()
+          .default(null),
+        profile: oneOf(['generic', 'connector', 'elasticsearch', 'splunk']).default('generic'),
+        format: oneOf(['jsonlines', 'array']).default('jsonlines'),
+        compression: oneOf(['gzip', 'none']).default('gzip'),
+        token: text('a token').nullable().default(null),
+        authheader: text('a header name').default('Authorization'),
+        flushcount: positiveInt().default(2000),
+        flushinterval: z
+          .number(expected('a positive number of seconds'))
+          .positive(expected('a positive number of seconds'))
+          .default(5),
+        retries: nonNegativeInt().default(5),
+        retryinterval: z
+          .number(expected('a positive number of seconds'))
+          .positive(expected('a positive number of seconds'))
+          .default(5),
+        timeout: positiveInt().default(30),
+        closetimeout: positiveInt().default(10),
+        maxbatchesinmemory: positiveInt().default(4),
+        spool: section({
+          enabled: bool().default(true),
+          dir: text('a directory path').nullable().default(null),
+          maxbytes: positiveInt().default(1024 ** 3),
+          whenfull: oneOf(['dropoldest', 'refusenewest']).default('dropoldest'),
+        }),
+        index: text('an index name').nullable().default(null),
+        headers: z.record(z.string(), z.string(expected('a header value')), expectedMapping()).default({}),
+      }),
+      rotate: section({
+        maxbytes: positiveInt().nullable().default(null),
+        maxage: positiveInt().nullable().default(null),
+        compress: bool().default(true),
+        keep: positiveInt().nullable().default(24),
+      }),
       batchsize: positiveInt().default(1024),
       queue: positiveInt().default(100_000),
     }),
@@ -539,9 +592,15 @@ export const configSchema = z.strictObject(
       level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
       format: oneOf(['json', 'pretty']).default('json'),
     }),
+    syslog: section({
+      server: text('"host:port"').nullable().default(null),
+      protocol: oneOf(['udp', 'tcp']).default('udp'),
+      level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+      facility: oneOf(Object.keys(FACILITIES) as [FacilityName, ...FacilityName[]]).default('daemon'),
+    }),
   },
   expectedMapping(
-    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, detection, notify, mitigation, alerts, api, log)',
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, detection, notify, mitigation, alerts, api, log, syslog)',
   ),
 );
 

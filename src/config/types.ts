@@ -82,6 +82,17 @@ export interface FlowgateConfig {
     queue: number;
     /** Decode workers (0 = one per core; today: decode runs in the receiving thread). */
     workers: number;
+    /** Forward every UDP datagram received, unchanged, to other collectors (receive/tee.ts). */
+    tee: {
+      /** "host:port" / "[v6]:port" of each collector; empty = no tee. */
+      targets: string[];
+      /** Local address the forwarded datagrams are sent from; null = chosen by the system. */
+      sourcebind: string | null;
+      /** Datagrams waiting per target; beyond it they are dropped and counted. */
+      queue: number;
+      /** Only datagrams from these exporters (addresses or CIDRs); empty = all. */
+      filter: string[];
+    };
   };
   decode: {
     maxexporters: number;
@@ -100,6 +111,42 @@ export interface FlowgateConfig {
     stdout: boolean;
     /** Also (or instead) append JSON lines to this file; null = none. */
     file: string | null;
+    /** HTTP ingest upload (deliver/ingest/): off while url is null. */
+    ingest: {
+      url: string | null;
+      profile: 'generic' | 'connector' | 'elasticsearch' | 'splunk';
+      format: 'jsonlines' | 'array';
+      compression: 'gzip' | 'none';
+      /** A secret: give it as FLOWGATE_OUTPUT_INGEST_TOKEN or ..._FILE. */
+      token: string | null;
+      authheader: string;
+      flushcount: number;
+      flushinterval: number;
+      retries: number;
+      retryinterval: number;
+      timeout: number;
+      closetimeout: number;
+      maxbatchesinmemory: number;
+      spool: {
+        enabled: boolean;
+        /** null = `<general.datadir>/spool`. */
+        dir: string | null;
+        maxbytes: number;
+        whenfull: 'dropoldest' | 'refusenewest';
+      };
+      index: string | null;
+      headers: Record<string, string>;
+    };
+    /** Rotation of `file` (deliver/rotating-jsonl.ts): on when maxbytes or maxage is set. */
+    rotate: {
+      maxbytes: number | null;
+      /** Seconds an open file may age before it is rotated. */
+      maxage: number | null;
+      /** gzip closed files. */
+      compress: boolean;
+      /** Rotated files kept (oldest deleted); null = all. */
+      keep: number | null;
+    };
     /** Records per batch handed from decode to outputs. */
     batchsize: number;
     /** Bound on records waiting for a slow output; beyond it records are dropped and counted. */
@@ -210,5 +257,14 @@ export interface FlowgateConfig {
     level: LogLevel;
     /** json (default) or pretty (human-readable, for a terminal). */
     format: 'json' | 'pretty';
+  };
+  /** The log also to a syslog server (RFC 5424), as the connector's `syslog` section. */
+  syslog: {
+    /** "host:port" (514 when absent); null = no syslog. */
+    server: string | null;
+    protocol: 'udp' | 'tcp';
+    /** Lines below this level are not sent. */
+    level: LogLevel;
+    facility: FacilityName;
   };
 }

@@ -16,16 +16,23 @@
  * when that is internal. Floods are looked for on inbound traffic, exfiltration on outbound.
  */
 
+import { isDeepStrictEqual } from 'node:util';
 import { GenerationalCache } from '../enrich/geo/generational-cache.js';
 import { PrefixSet } from '../enrich/prefix-set.js';
 import { U32Cache } from '../enrich/u32-cache.js';
 import type { FlowRecord } from '../record/flow-record.js';
 import { hashAddress } from './address-key.js';
-import { AggregateWatch } from './aggregate-watch.js';
+import { type AggregateIdentity, AggregateWatch } from './aggregate-watch.js';
 import type { AlertSink } from './alert.js';
 import { Baseline } from './baseline.js';
-import type { DetectionConfig, Thresholds } from './detection-config.js';
-import { anyFloodThreshold, type FloodFinding, floodFindings } from './flood-checks.js';
+import type { DetectionConfig, HostgroupConfig, Thresholds } from './detection-config.js';
+import {
+  anyFloodThreshold,
+  FLOOD_THRESHOLD_KEYS,
+  type FloodFinding,
+  type FloodThresholds,
+  floodFindings,
+} from './flood-checks.js';
 import { describeRate, formatBits, formatCount } from './format.js';
 import { Incidents } from './incidents.js';
 import { InterfaceWatches } from './interface-watch.js';
@@ -49,12 +56,15 @@ class HostEntry {
 
   constructor(
     readonly address: string,
-    readonly group: number,
+    /** Index into the engine's groups; reassigned when the hostgroups are reconfigured. */
+    public group: number,
   ) {}
 }
 
 interface Group {
   readonly name: string | null;
+  /** The group's networks as configured, to tell on reload whether its totals still count the same hosts. */
+  readonly networks: readonly string[];
   readonly thresholds: Thresholds;
   /** The group's hosts together, when it has totals thresholds. */
   readonly totals: AggregateWatch | null;
@@ -87,14 +97,16 @@ export interface DetectionStatus {
 export class DetectionEngine {
   private readonly hosts = new Map<number | string, HostEntry>();
   private readonly dirtyHosts: HostEntry[] = [];
-  private readonly groups: Group[];
-  private readonly groupSets: PrefixSet[];
+  /** The engine's own copy of its settings (reconfigure() replaces it). */
+  private config: DetectionConfig;
+  private groups: Group[] = [];
+  private groupSets: PrefixSet[] = [];
   /** All internal hosts together (detection.totals), null when no totals are set. */
-  private readonly network: AggregateWatch | null;
-  private readonly interfaceWatches: InterfaceWatches | null;
+  private network: AggregateWatch | null = null;
+  private interfaceWatches: InterfaceWatches | null;
   private readonly dirtyWatches: AggregateWatch[] = [];
   /** Whether any key beyond hosts needs the group of a record's host. */
-  private readonly groupTotals: boolean;
+  private groupTotals = false;
   private readonly ifInc = new Float64Array(METRIC_COUNT);
   private readonly incidents: Incidents;
   private readonly probes: ProbeTracker;
@@ -121,56 +133,24 @@ export class DetectionEngine {
   private lateRecords = 0;
 
   constructor(
-    private readonly config: DetectionConfig,
+    settings: DetectionConfig,
     sinks: readonly AlertSink[],
     private readonly maxExporters = 10_000,
     private readonly interfaceSpeed: InterfaceSpeed = () => null,
   ) {
+    // A copy: the engine's thresholds change only through reconfigure(), and the baseline settings
+    // object it holds is shared by every host's Baseline (updated in place on reload).
+    const config = structuredClone(settings);
+    this.config = config;
     this.windowMs = config.window * 1000;
     this.slotMs = this.windowMs / SLOTS;
     // Beyond an active timeout of several minutes, or an exporter that far behind, rates are history.
     this.maxLatenessMs = this.windowMs + 300_000;
-    this.groups = [
-      { name: null, thresholds: config.thresholds, totals: null },
-      ...config.hostgroups.map((g) => ({
-        name: g.name,
-        thresholds: { ...config.thresholds, ...g.thresholds },
-        totals: anyFloodThreshold(g.totals)
-          ? new AggregateWatch(
-              {
-                family: 'group-flood',
-                target: g.name,
-                targetKind: 'hostgroup',
-                direction: 'inbound',
-                hostgroup: g.name,
-                label: `hostgroup ${g.name}`,
-                iface: null,
-              },
-              g.totals,
-            )
-          : null,
-      })),
-    ];
-    this.groupTotals = this.groups.some((g) => g.totals !== null);
-    this.network = anyFloodThreshold(config.totals)
-      ? new AggregateWatch(
-          {
-            family: 'network-flood',
-            target: 'internal',
-            targetKind: 'hostgroup',
-            direction: 'inbound',
-            hostgroup: null,
-            label: 'the internal networks',
-            iface: null,
-          },
-          config.totals,
-        )
-      : null;
-    this.interfaceWatches =
-      config.interfaces.length > 0 ? new InterfaceWatches(config.interfaces, config.maxinterfaces) : null;
-    this.groupSets = config.hostgroups.map((g) =>
-      PrefixSet.compile(g.networks, `detection.hostgroups.${g.name}`),
+    this.setKeys(
+      config,
+      config.hostgroups.map((g) => PrefixSet.compile(g.networks, `detection.hostgroups.${g.name}`)),
     );
+    this.interfaceWatches = interfaceWatchesOf(config);
     this.incidents = new Incidents(
       {
         endAfterMs: config.endafter * 1000,
@@ -188,6 +168,128 @@ export class DetectionEngine {
     this.seenPairs = new U32Cache(Math.max(1_000_000, config.maxhosts * 10));
     this.newPairs = new GenerationalCache(Math.max(2, config.maxsources));
     this.deniedBySource = new GenerationalCache(Math.max(2, config.maxsources));
+  }
+
+  /**
+   * Applies a new `detection:` section to the running engine (configuration reload) and returns
+   * what could not be applied live, one note per setting (empty: everything applied). What the
+   * engine learnt stays: every host's window and baseline, probe and new-destination state,
+   * exporters, active incidents (they keep their ids; their next reports use the new thresholds,
+   * and one whose condition no longer holds ends after endafter as usual).
+   *
+   * Not live: `enabled` (a disabled collector has no engine at all) and `window` (every window,
+   * slot ring and rate is laid out in its slot length); `baseline.slots` (the baselines' layout);
+   * `maxsources` (it sizes the probe and new-destination tables, which cannot be resized without
+   * dropping their state). These keep their running values. `maxhosts` is applied as the bound for
+   * new hosts: a lower bound than the hosts tracked drops none, it stops new ones until idle hosts
+   * are evicted (evictHosts).
+   *
+   * Hostgroup and network totals keep their window when the same group (name and networks) or the
+   * network still has totals; interface counters keep theirs when `interfaces` and `maxinterfaces`
+   * are unchanged, else they are rebuilt empty (InterfaceWatches has no way to carry counters over
+   * to new rules): an interface alert then waits up to a window for new counters to hold again.
+   * Throws, leaving the engine as it was, when a hostgroup network or an exporter does not parse.
+   */
+  reconfigure(config: DetectionConfig): string[] {
+    const old = this.config;
+    if (isDeepStrictEqual(old, config)) return [];
+    const next = structuredClone(config);
+    const notes: string[] = [];
+    if (next.enabled !== old.enabled) {
+      notes.push(`detection.enabled changed (${old.enabled} → ${next.enabled}): needs a restart`);
+      next.enabled = old.enabled;
+    }
+    if (next.window !== old.window) {
+      notes.push(
+        `detection.window changed (${old.window} s → ${next.window} s): needs a restart; the ${old.window} s window is kept`,
+      );
+      next.window = old.window;
+    }
+    if (next.baseline.slots !== old.baseline.slots) {
+      notes.push(
+        `detection.baseline.slots changed (${old.baseline.slots} → ${next.baseline.slots}): needs a restart; baselines keep ${old.baseline.slots} slots a day`,
+      );
+      next.baseline.slots = old.baseline.slots;
+    }
+    if (next.maxsources !== old.maxsources) {
+      notes.push(
+        `detection.maxsources changed (${old.maxsources} → ${next.maxsources}): needs a restart; the probe and new-destination tables keep ${old.maxsources} sources`,
+      );
+      next.maxsources = old.maxsources;
+    }
+    if (Math.max(1_000_000, next.maxhosts * 10) > this.seenPairs.capacity)
+      notes.push(
+        `detection.maxhosts raised to ${next.maxhosts}: applied; the new-destination pair table keeps ${this.seenPairs.capacity} pairs until a restart`,
+      );
+
+    // What can throw first, so a bad section changes nothing.
+    const groupSets = next.hostgroups.map((g) =>
+      PrefixSet.compile(g.networks, `detection.hostgroups.${g.name}`),
+    );
+    const interfacesKept =
+      isDeepStrictEqual(next.interfaces, old.interfaces) && next.maxinterfaces === old.maxinterfaces;
+    const interfaceWatches = interfacesKept ? this.interfaceWatches : interfaceWatchesOf(next);
+
+    // Every Baseline holds the engine's baseline settings object: new alpha and warmup reach them.
+    next.baseline = Object.assign(old.baseline, next.baseline);
+    this.config = next;
+    this.setKeys(next, groupSets);
+    this.interfaceWatches = interfaceWatches;
+    for (const host of this.hosts.values()) host.group = this.groupOf(host.address);
+    this.incidents.retime(next.endafter * 1000, next.updateinterval * 1000);
+    this.probes.setLimits(next.thresholds.scanports, next.thresholds.sweephosts, next.scanwindow * 1000);
+    this.requeue(interfacesKept);
+    return notes;
+  }
+
+  /**
+   * Sets the hostgroups and the network totals from `config`, keeping the counters (window) of a
+   * group whose name and networks are unchanged and still has totals, and of the network.
+   */
+  private setKeys(config: DetectionConfig, groupSets: PrefixSet[]): void {
+    const previous = new Map(this.groups.map((g) => [g.name, g]));
+    this.groups = [
+      { name: null, networks: [], thresholds: config.thresholds, totals: null },
+      ...config.hostgroups.map((g) => {
+        const before = previous.get(g.name);
+        const kept =
+          before !== undefined && isDeepStrictEqual(before.networks, g.networks) ? before.totals : null;
+        return {
+          name: g.name,
+          networks: g.networks,
+          thresholds: { ...config.thresholds, ...g.thresholds },
+          totals: aggregateOf(kept, g.totals, () => groupIdentity(g)),
+        };
+      }),
+    ];
+    this.groupSets = groupSets;
+    this.groupTotals = this.groups.some((g) => g.totals !== null);
+    this.network = aggregateOf(this.network, config.totals, () => NETWORK_IDENTITY);
+  }
+
+  /**
+   * After a reload: drops counters no longer in use from the evaluation queue, and queues every
+   * host and total with data in the current window, so the new thresholds apply at the next
+   * evaluation (next slot of flow time, or tick()) rather than only once their traffic goes on.
+   */
+  private requeue(interfacesKept: boolean): void {
+    const live = new Set<AggregateWatch>();
+    for (const g of this.groups) if (g.totals !== null) live.add(g.totals);
+    if (this.network !== null) live.add(this.network);
+    const queued = this.dirtyWatches.filter(
+      (w) => live.has(w) || (interfacesKept && w.identity.family === 'interface-flood'),
+    );
+    for (const w of this.dirtyWatches) w.dirty = false;
+    this.dirtyWatches.length = 0;
+    for (const w of queued) this.markDirty(w);
+    if (!Number.isFinite(this.flowNow)) return;
+    const oldest = Math.floor(this.flowNow / this.slotMs) - SLOTS;
+    for (const w of live) if (w.ring.newest >= oldest) this.markDirty(w);
+    for (const host of this.hosts.values()) {
+      if (host.dirty || host.ring.newest < oldest) continue;
+      host.dirty = true;
+      this.dirtyHosts.push(host);
+    }
   }
 
   /** Feeds one enriched record that arrived at `arrivalMs` (wall clock). */
@@ -742,4 +844,47 @@ export class DetectionEngine {
       if (wallMs - entry.lastSeenWall > idle && !entry.dirty) this.hosts.delete(key);
     }
   }
+}
+
+const NETWORK_IDENTITY: AggregateIdentity = {
+  family: 'network-flood',
+  target: 'internal',
+  targetKind: 'hostgroup',
+  direction: 'inbound',
+  hostgroup: null,
+  label: 'the internal networks',
+  iface: null,
+};
+
+function groupIdentity(g: HostgroupConfig): AggregateIdentity {
+  return {
+    family: 'group-flood',
+    target: g.name,
+    targetKind: 'hostgroup',
+    direction: 'inbound',
+    hostgroup: g.name,
+    label: `hostgroup ${g.name}`,
+    iface: null,
+  };
+}
+
+/**
+ * The counters of a total with `thresholds`: `kept` (its window stays; its thresholds object is the
+ * engine's own copy, so it is updated in place), a new one, or null when no threshold is set.
+ */
+function aggregateOf(
+  kept: AggregateWatch | null,
+  thresholds: Partial<FloodThresholds>,
+  identity: () => AggregateIdentity,
+): AggregateWatch | null {
+  if (!anyFloodThreshold(thresholds)) return null;
+  if (kept === null) return new AggregateWatch(identity(), { ...thresholds });
+  const own = kept.thresholds;
+  for (const k of FLOOD_THRESHOLD_KEYS) delete own[k];
+  Object.assign(own, thresholds);
+  return kept;
+}
+
+function interfaceWatchesOf(config: DetectionConfig): InterfaceWatches | null {
+  return config.interfaces.length > 0 ? new InterfaceWatches(config.interfaces, config.maxinterfaces) : null;
 }

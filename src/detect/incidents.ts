@@ -170,9 +170,17 @@ export class Incidents {
   ended = 0;
 
   constructor(
-    private readonly settings: IncidentSettings,
+    private settings: IncidentSettings,
     private readonly sinks: readonly AlertSink[],
   ) {}
+
+  /**
+   * New endafter / update interval (configuration reload). Active incidents keep their state; the
+   * next tick() ends or updates them by the new settings.
+   */
+  retime(endAfterMs: number, updateIntervalMs: number): void {
+    this.settings = { ...this.settings, endAfterMs, updateIntervalMs };
+  }
 
   get size(): number {
     return this.active.size;

@@ -71,15 +71,26 @@ export class ProbeTracker {
   private readonly firstSweep: U32Cache;
 
   constructor(
-    private readonly scanPorts: number | null,
-    private readonly sweepHosts: number | null,
-    private readonly windowMs: number,
+    private scanPorts: number | null,
+    private sweepHosts: number | null,
+    private windowMs: number,
     maxSources: number,
   ) {
     this.scans = new GenerationalCache(Math.max(2, maxSources));
     this.sweeps = new GenerationalCache(Math.max(2, maxSources));
     this.firstScan = new U32Cache(Math.max(2, maxSources * 4));
     this.firstSweep = new U32Cache(Math.max(2, maxSources * 4));
+  }
+
+  /**
+   * New thresholds and scan window (configuration reload); the probes counted so far stay. A
+   * window counted under a lower threshold is capped at it (CappedDistinct), so it restarts at its
+   * next probe (state()) rather than never reaching the new threshold.
+   */
+  setLimits(scanPorts: number | null, sweepHosts: number | null, windowMs: number): void {
+    this.scanPorts = scanPorts;
+    this.sweepHosts = sweepHosts;
+    this.windowMs = windowMs;
   }
 
   /**
@@ -166,7 +177,7 @@ export class ProbeTracker {
     nowMs: number,
   ): ProbeState {
     let state = map.get(key);
-    if (state === undefined || nowMs - state.windowStart >= this.windowMs) {
+    if (state === undefined || nowMs - state.windowStart >= this.windowMs || state.distinct.cap < cap) {
       // A new window: what was probed before no longer counts toward this one.
       state = new ProbeState(cap, nowMs);
       map.set(key, state);

@@ -7,11 +7,25 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { MASK } from '../config/print.js';
 import { SECRET_KEYS } from '../config/schema.js';
 import type { FlowgateConfig } from '../config/types.js';
+import { createSyslogDestination } from './syslog-destination.js';
 
 export interface LoggerOptions {
   /** Where lines go; default stderr. */
   destination?: DestinationStream;
   secretKeys?: readonly string[];
+  /** Also send lines to a syslog server (the `syslog:` section); null or no server: not. */
+  syslog?: FlowgateConfig['syslog'] | null;
+}
+
+const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** Destinations a logger owns (the syslog socket), closed by closeLogger. */
+const owned = new WeakMap<Logger, { close(): Promise<void> }>();
+
+/** Sends what is queued for syslog (TCP, briefly) and closes its socket; stderr needs nothing. */
+export async function closeLogger(logger: Logger): Promise<void> {
+  await owned.get(logger)?.close();
+  owned.delete(logger);
 }
 
 export function createLogger(config: FlowgateConfig['log'], opts: LoggerOptions = {}): Logger {
@@ -22,10 +36,32 @@ export function createLogger(config: FlowgateConfig['log'], opts: LoggerOptions 
     return inSection === '' ? [k, `*.${k}`] : [k, `*.${k}`, inSection, `*.${inSection}`];
   });
   const stderr = opts.destination ?? pino.destination({ dest: 2, sync: true });
-  const out = config.format === 'pretty' ? prettyStream(stderr) : stderr;
-  return pino(
+  let out: DestinationStream | pino.MultiStreamRes =
+    config.format === 'pretty' ? prettyStream(stderr) : stderr;
+  let level: string = config.level;
+  const syslog = opts.syslog ?? null;
+  let syslogDestination: { close(): Promise<void> } | null = null;
+  if (syslog !== null && syslog.server !== null) {
+    // Syslog gets pino's JSON lines (the pretty format only wraps stderr); each stream has its
+    // own level, the logger the lower of both. Transport trouble is not logged back into syslog.
+    const dest = createSyslogDestination({
+      server: syslog.server,
+      protocol: syslog.protocol,
+      level: syslog.level,
+      facility: syslog.facility,
+    });
+    syslogDestination = dest;
+    out = pino.multistream([
+      { level: config.level, stream: out },
+      { level: syslog.level, stream: dest.stream },
+    ]);
+    level = LEVEL_ORDER[
+      Math.min(LEVEL_ORDER.indexOf(config.level), LEVEL_ORDER.indexOf(syslog.level))
+    ] as string;
+  }
+  const logger = pino(
     {
-      level: config.level,
+      level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
@@ -33,6 +69,8 @@ export function createLogger(config: FlowgateConfig['log'], opts: LoggerOptions 
     },
     out,
   );
+  if (syslogDestination !== null) owned.set(logger, syslogDestination);
+  return logger;
 }
 
 /** Wraps a stream so that each pino JSON line is written as one human-readable line. */

@@ -94,14 +94,31 @@ export class SyslogNotifier implements AlertSink {
       return;
     }
     try {
-      const parts = this.format(event);
-      if (this.opts.protocol === 'udp') this.sendUdp(parts);
-      else this.queueTcp(Buffer.from(joinParts(parts), 'utf8'));
+      this.sendParts(this.format(event));
     } catch (err) {
       // A sink must not throw into detection; a formatting bug is counted like a send failure.
       this.failed++;
       this.lastError = err instanceof Error ? err.message : String(err);
     }
+  }
+
+  /** Sends a message formatted elsewhere (Flowgate's own log lines, log/syslog-destination.ts). */
+  send(parts: SyslogParts): void {
+    if (this.closed) {
+      this.dropped++;
+      return;
+    }
+    try {
+      this.sendParts(parts);
+    } catch (err) {
+      this.failed++;
+      this.lastError = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  private sendParts(parts: SyslogParts): void {
+    if (this.opts.protocol === 'udp') this.sendUdp(parts);
+    else this.queueTcp(Buffer.from(joinParts(parts), 'utf8'));
   }
 
   status(): SyslogStatus {

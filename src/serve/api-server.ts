@@ -14,12 +14,13 @@ import type { FlowStore, StoreHealth } from '../store/contract.js';
 import { BearerAuth, isLoopbackHost } from './auth.js';
 import { FlowgateMetrics } from './metrics.js';
 import { registerAlertRoutes } from './routes/alerts.js';
-import type { RouteContext } from './routes/context.js';
+import type { ReloadHandler, RouteContext } from './routes/context.js';
 import { DASHBOARD_PATHS, registerDashboardRoutes } from './routes/dashboard.js';
 import { registerFlowRoutes } from './routes/flows.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerOpenApiRoutes } from './routes/openapi.js';
+import { registerReloadRoutes } from './routes/reload.js';
 import { registerStatsRoutes } from './routes/stats.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 
@@ -44,6 +45,8 @@ export interface ApiServerOptions {
   flowStore?: FlowStore | null;
   /** Answers /api/alerts and feeds flowgate_alerts_*; without it detection is reported off. */
   alerts?: AlertStore | null;
+  /** POST /api/reload; without it the route answers 404. */
+  reload?: ReloadHandler | null;
   logger: Logger;
 }
 
@@ -138,6 +141,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       alerts: opts.alerts ?? null,
     }),
     alerts: opts.alerts ?? null,
+    reload: opts.reload ?? null,
   };
   registerHealthRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
@@ -145,6 +149,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   registerTemplateRoutes(app, ctx);
   registerFlowRoutes(app, ctx);
   registerAlertRoutes(app, ctx);
+  registerReloadRoutes(app, ctx);
   registerOpenApiRoutes(app);
   registerDashboardRoutes(app);
 

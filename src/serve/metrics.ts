@@ -94,6 +94,27 @@ export class FlowgateMetrics {
         'output_drops_total',
         'Records dropped because the output queue was full or a write failed',
       ),
+      ingestSent: counter('ingest_records_sent_total', 'Records delivered to the ingest API (output.ingest)'),
+      ingestRetries: counter('ingest_retries_total', 'Ingest requests retried'),
+      ingestRejected: counter(
+        'ingest_rejected_records_total',
+        'Records refused for good by the ingest API (4xx other than 408/429)',
+      ),
+      ingestSpooled: counter('ingest_spooled_records_total', 'Records written to the ingest spool'),
+      ingestReplayed: counter('ingest_replayed_records_total', 'Records delivered from the ingest spool'),
+      ingestDropped: counter(
+        'ingest_dropped_records_total',
+        'Records lost: failed every retry without a spool, or given up by a full spool',
+      ),
+      teeSent: counter('tee_datagrams_total', 'Datagrams forwarded to a tee target', ['target']),
+      teeDropped: counter(
+        'tee_drops_total',
+        'Datagrams not forwarded to a tee target because its queue (flow.tee.queue) was full',
+        ['target'],
+      ),
+      teeErrors: counter('tee_errors_total', 'Send errors to a tee target (e.g. port unreachable)', [
+        'target',
+      ]),
       detectionRecords: counter('detection_records_total', 'Records the detection engine looked at'),
       detectionHostsDropped: counter(
         'detection_hosts_dropped_total',
@@ -186,6 +207,12 @@ export class FlowgateMetrics {
       geoLoaded: gauge(r, 'geo_database_loaded', '1 when the AS/geolocation database is loaded, per file', [
         'path',
       ]),
+      ingestSpoolBytes: gauge(r, 'ingest_spool_bytes', 'Bytes of batches waiting in the ingest spool'),
+      ingestBackendUp: gauge(
+        r,
+        'ingest_backend_up',
+        '1 while the ingest API takes batches, 0 while retrying or down',
+      ),
       detectionHosts: gauge(
         r,
         'detection_hosts',
@@ -296,6 +323,22 @@ export class FlowgateMetrics {
       for (const db of enrich.geo?.databases ?? []) g.geoLoaded.set({ path: db.path }, db.loaded ? 1 : 0);
     }
 
+    const ingest = s.ingest as CollectorStats['ingest'] | undefined;
+    if (ingest !== undefined && ingest !== null) {
+      c.ingestSent.follow(ingest.recordsSent);
+      c.ingestRetries.follow(ingest.retries);
+      c.ingestRejected.follow(ingest.rejectedRecords);
+      c.ingestSpooled.follow(ingest.spooledRecords);
+      c.ingestReplayed.follow(ingest.replayedRecords);
+      c.ingestDropped.follow(ingest.droppedRecords + (ingest.spool?.droppedRecords ?? 0));
+      g.ingestSpoolBytes.set(ingest.spool?.bytes ?? 0);
+      g.ingestBackendUp.set(ingest.backend === 'ok' ? 1 : 0);
+    }
+    for (const t of (s.tee as CollectorStats['tee'] | undefined) ?? []) {
+      c.teeSent.follow(t.sent, { target: t.target });
+      c.teeDropped.follow(t.dropped, { target: t.target });
+      c.teeErrors.follow(t.errors, { target: t.target });
+    }
     const detection = s.detection as CollectorStats['detection'] | undefined;
     if (detection !== undefined && detection !== null) {
       c.detectionRecords.follow(detection.records);

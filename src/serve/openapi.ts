@@ -127,6 +127,30 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/api/reload': {
+      post: {
+        summary: 'Re-read the configuration and apply it without closing the listening sockets (as SIGHUP)',
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                applied: { type: 'array', items: { type: 'string' }, description: 'Settings applied live' },
+                needsRestart: {
+                  type: 'array',
+                  items: { type: 'string' },
+                  description: 'Changes that take effect only after a restart',
+                },
+              },
+            },
+            'What the reload did',
+          ),
+          '400': json(problem, 'The new configuration is not valid: nothing changed'),
+          '401': unauthorized,
+          '404': json(problem, 'This process cannot reload (started without a configuration source)'),
+        },
+      },
+    },
     '/api/templates': {
       get: {
         summary: 'NetFlow v9 / IPFIX template state per exporter (and port or TCP connection)',

@@ -6,6 +6,7 @@ import type { FlowDecoder } from '../decode/flow-decoder.js';
 import type { AlertStore } from '../detect/alert-store.js';
 import type { FlowStore, StoreHealth } from '../store/contract.js';
 import { type ApiServer, startApiServer } from './api-server.js';
+import type { ReloadHandler } from './routes/context.js';
 
 /** The running API, or null when `api.enabled` is false. Rejects with a clear message. */
 export async function startApiFromConfig(
@@ -18,6 +19,8 @@ export async function startApiFromConfig(
   flowStore: FlowStore | null = null,
   /** Answers /api/alerts ("detection": "off" without it). */
   alerts: AlertStore | null = null,
+  /** POST /api/reload (what SIGHUP does). */
+  reload: ReloadHandler | null = null,
 ): Promise<ApiServer | null> {
   if (!config.api.enabled) return null;
   return startApiServer({
@@ -29,6 +32,7 @@ export async function startApiFromConfig(
     store,
     flowStore,
     alerts,
+    reload,
     logger,
   });
 }

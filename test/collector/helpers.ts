@@ -44,6 +44,7 @@ export function testConfig(over: {
       allow: [],
       queue: 1000,
       workers: 0,
+      tee: { targets: [], sourcebind: null, queue: 10_000, filter: [] },
       ...over.flow,
     },
     decode: {
@@ -64,7 +65,15 @@ export function testConfig(over: {
     addressclasses: { internalnetworks: [...DEFAULT_INTERNAL_NETWORKS], bogons: true },
     tags: [],
     filters: { defaultaction: 'accept', rules: [] },
-    output: { stdout: false, file: null, batchsize: 16, queue: 10_000, ...over.output },
+    output: {
+      stdout: false,
+      file: null,
+      rotate: { maxbytes: null, maxage: null, compress: true, keep: 24 },
+      ingest: configSchema.parse({}).output.ingest,
+      batchsize: 16,
+      queue: 10_000,
+      ...over.output,
+    },
     // In-process collectors keep records in memory unless a test opts into the store.
     store: {
       enabled: false,
@@ -85,6 +94,7 @@ export function testConfig(over: {
     alerts: { ...DEFAULTS.alerts, persist: false },
     api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },
+    syslog: { server: null, protocol: 'udp', level: 'info', facility: 'daemon' },
   };
 }
 

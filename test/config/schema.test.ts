@@ -12,6 +12,7 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
     allow: [],
     queue: 100_000,
     workers: 0,
+    tee: { targets: [], sourcebind: null, queue: 10_000, filter: [] },
   });
   assert.deepEqual(c.general, {
     statsinterval: 60,
@@ -33,7 +34,32 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
   });
   assert.equal(c.decode.templatettl * 1000, DEFAULT_DECODE_LIMITS.templateTtlMs);
   assert.deepEqual(c.exporters, []);
-  assert.deepEqual(c.output, { stdout: false, file: null, batchsize: 1024, queue: 100_000 });
+  assert.deepEqual(c.output, {
+    stdout: false,
+    file: null,
+    // Connector defaults: flush 5 s or 2000 records, 5 retries 5 s apart; the spool on by default.
+    ingest: {
+      url: null,
+      profile: 'generic',
+      format: 'jsonlines',
+      compression: 'gzip',
+      token: null,
+      authheader: 'Authorization',
+      flushcount: 2000,
+      flushinterval: 5,
+      retries: 5,
+      retryinterval: 5,
+      timeout: 30,
+      closetimeout: 10,
+      maxbatchesinmemory: 4,
+      spool: { enabled: true, dir: null, maxbytes: 1024 ** 3, whenfull: 'dropoldest' },
+      index: null,
+      headers: {},
+    },
+    rotate: { maxbytes: null, maxage: null, compress: true, keep: 24 },
+    batchsize: 1024,
+    queue: 100_000,
+  });
   assert.deepEqual(c.store, {
     enabled: true,
     dir: null,
@@ -44,6 +70,7 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
     retryinterval: 5,
   });
   assert.deepEqual(c.log, { level: 'info', format: 'json' });
+  assert.deepEqual(c.syslog, { server: null, protocol: 'udp', level: 'info', facility: 'daemon' });
 });
 
 test('defaults are not shared between parses', () => {

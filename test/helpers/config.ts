@@ -32,5 +32,6 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     alerts: { ...base.alerts, persist: false, ...overrides.alerts },
     api: { ...base.api, ...overrides.api },
     log: { ...base.log, ...overrides.log },
+    syslog: { ...base.syslog, ...overrides.syslog },
   };
 }

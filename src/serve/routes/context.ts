@@ -1,5 +1,5 @@
 /** What the route groups need from the running process (all read-only snapshots). */
-import type { CollectorStats } from '../../collector.js';
+import type { CollectorStats, ReloadResult } from '../../collector.js';
 import type { TemplateExporterStats } from '../../decode/template/template-decoder.js';
 import type { AlertStore } from '../../detect/alert-store.js';
 import type { FlowStore, StoreHealth } from '../../store/contract.js';
@@ -14,4 +14,9 @@ export interface RouteContext {
   metrics: FlowgateMetrics;
   /** For /api/alerts; absent or null = detection is off. */
   alerts?: AlertStore | null;
+  /** For POST /api/reload (what SIGHUP does); absent or null: 404. */
+  reload?: ReloadHandler | null;
 }
+
+/** Re-reads and applies the configuration: what changed, or why the new one is not valid. */
+export type ReloadHandler = () => Promise<ReloadResult | { error: string }>;
