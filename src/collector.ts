@@ -321,7 +321,13 @@ export async function startCollector(
   const decoder = options.decoder ?? new FlowDecoder(decoderSettingsFromConfig(config));
 
   // ---- template DB: load before the first datagram so restarts decode data at once ----
-  const templateDbPath = config.general.templatedb.trim() === '' ? null : config.general.templatedb;
+  const configuredDb = config.general.templatedb;
+  const templateDbPath =
+    configuredDb === null
+      ? join(config.general.datadir, 'templates.json')
+      : configuredDb.trim() === ''
+        ? null
+        : configuredDb;
   let templatesLoaded = 0;
   let lastSaveError: string | null = null;
   if (templateDbPath !== null) {

@@ -316,7 +316,8 @@ export const configSchema = z.strictObject(
   {
     general: section({
       statsinterval: positiveInt().default(60),
-      templatedb: text('a file path').default('./data/templates.json'),
+      // null: templates.json under datadir; "": no template database.
+      templatedb: z.string(expected('a file path')).nullable().default(null),
       templatedbinterval: positiveInt().default(60),
       downsample: positiveInt().default(1),
       maxclockskew: positiveInt().default(DEFAULT_MAX_CLOCK_SKEW_SEC),

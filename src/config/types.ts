@@ -59,7 +59,8 @@ export interface FlowgateConfig {
     /** Seconds between stats log lines. */
     statsinterval: number;
     /** Template database file (UDP templates and sampling survive restarts). */
-    templatedb: string;
+    /** null: `<datadir>/templates.json`; "": none. */
+    templatedb: string | null;
     /** Seconds between template DB saves (also saved at shutdown). */
     templatedbinterval: number;
     /** Keep 1 record in N (1 = every record). */

@@ -16,7 +16,7 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
   });
   assert.deepEqual(c.general, {
     statsinterval: 60,
-    templatedb: './data/templates.json',
+    templatedb: null,
     templatedbinterval: 60,
     downsample: 1,
     maxclockskew: 10,
