@@ -310,9 +310,20 @@ export class IngestUploader implements RecordOutput {
     const done = this.spoolWrites.then(async () => {
       for (const b of batches) {
         try {
+          const before = spool.stats();
           if (await spool.append(b)) {
             this.counts.spooledBatches++;
             this.counts.spooledRecords += b.records;
+            // dropoldest made room: the spool counts it; the operator must hear of it too.
+            const after = spool.stats();
+            const lost = after.droppedRecords - before.droppedRecords;
+            if (lost > 0) {
+              const batches = after.droppedBatches - before.droppedBatches;
+              this.noteError(`spool full: ${batches} oldest batches dropped`);
+              this.log?.warn(
+                `ingest: spool full: ${lost} records in the ${batches} oldest batches dropped to make room`,
+              );
+            }
           } else this.drop(b.records, 'spool full: batch refused');
         } catch (err) {
           this.drop(b.records, `cannot spool a batch: ${message(err)}`);
