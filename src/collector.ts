@@ -26,6 +26,7 @@ import { buildNotifiers } from './notify/notifiers.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
 import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
+import { KernelDropSampler } from './receive/kernel-drops.js';
 import { parseListenAddress } from './receive/listen-address.js';
 import { DEFAULT_TCP_IDLE_MS, TcpIpfixReceiver } from './receive/tcp-ipfix-receiver.js';
 import { type TeeTargetStats, UdpTee } from './receive/tee.js';
@@ -86,6 +87,11 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   store: CollectorStoreStats | null;
   /** Streaming detection; null when `detection.enabled` is false. */
   detection: DetectionStatus | null;
+  /**
+   * Per UDP listener: datagrams the kernel dropped because the socket's receive buffer was full
+   * ("we lost it", next to the exporters' sequence gaps), and bytes waiting; null off Linux.
+   */
+  kernelDrops: { address: string; drops: number | null; rxQueueBytes: number | null }[];
   /** Per tee target: forwarded, dropped, errors; null without `flow.tee.targets`. */
   tee: TeeTargetStats[] | null;
   /** The ingest uploader (sent, retried, spooled, replayed, dropped); null without `output.ingest.url`. */
@@ -618,6 +624,7 @@ export async function startCollector(
   const detectionTimer = detection === null ? null : setInterval(() => detection.tick(), 1000);
   detectionTimer?.unref();
 
+  const kernelDrops = new KernelDropSampler();
   let stopping: Promise<void> | null = null;
   const collector: Collector = {
     listeners,
@@ -654,6 +661,7 @@ export async function startCollector(
                 drops: storeOutput.stats().drops,
               },
         detection: detection?.status() ?? null,
+        kernelDrops: kernelDrops.dropsFor(listeners.filter((l) => l.transport === 'udp')),
         tee: tee?.stats() ?? null,
         ingest: ingestStats(),
         ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),

@@ -106,6 +106,11 @@ export class FlowgateMetrics {
         'ingest_dropped_records_total',
         'Records lost: failed every retry without a spool, or given up by a full spool',
       ),
+      kernelDrops: counter(
+        'listener_kernel_drops_total',
+        "Datagrams the kernel dropped because this UDP socket's receive buffer was full (Linux), per listener",
+        ['listen'],
+      ),
       teeSent: counter('tee_datagrams_total', 'Datagrams forwarded to a tee target', ['target']),
       teeDropped: counter(
         'tee_drops_total',
@@ -310,6 +315,8 @@ export class FlowgateMetrics {
       if (l.recvBufferActual !== null) g.recvBuffer.set(labels, l.recvBufferActual);
       if (l.recvBufferRequested !== null) g.recvBufferRequested.set(labels, l.recvBufferRequested);
     }
+    for (const k of (s.kernelDrops as CollectorStats['kernelDrops'] | undefined) ?? [])
+      if (k.drops !== null) c.kernelDrops.follow(k.drops, { listen: k.address });
 
     // Hand-built stats (tests, older callers) may lack the enrichment part.
     const enrich = s.enrich as CollectorStats['enrich'] | undefined;

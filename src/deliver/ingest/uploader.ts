@@ -191,6 +191,9 @@ export class IngestUploader implements RecordOutput {
     this.loop = this.run();
   }
 
+  /** Batches cut but not yet queued (compressing, or waiting for room in memory). */
+  private encoding = 0;
+
   async write(batch: readonly FlowRecord[]): Promise<void> {
     if (this.closing) {
       this.drop(batch.length, 'record batch written after close');
@@ -213,7 +216,9 @@ export class IngestUploader implements RecordOutput {
       }, this.config.flushinterval * 1000);
       this.flushTimer.unref();
     }
-    await this.intake;
+    // One batch may be compressing (or waiting for room) while the caller prepares the next;
+    // beyond that the caller waits, so memory stays bounded.
+    if (this.encoding > 1) await this.intake;
   }
 
   /**
@@ -264,22 +269,40 @@ export class IngestUploader implements RecordOutput {
 
   // ---- batches in ----
 
+  /**
+   * Encodes a batch now and compresses it on libuv's threads while the next one is encoded
+   * (measured: encoding and gzip each took about half of the time per record, one after the
+   * other); batches still join the queue in the order they were cut.
+   */
   private cut(records: FlowRecord[]): void {
-    this.intake = this.intake.then(() => this.admit(records));
-  }
-
-  /** Encodes one batch and queues it (memory, or the spool behind older batches). Never throws. */
-  private async admit(records: FlowRecord[]): Promise<void> {
     const id = randomUUID();
-    let body: Buffer;
+    let body: Promise<Buffer>;
     try {
       const text = this.profile.encode(records, id);
-      body = this.config.compression === 'gzip' ? await gzipAsync(text) : Buffer.from(text);
+      body = this.config.compression === 'gzip' ? gzipAsync(text) : Promise.resolve(Buffer.from(text));
     } catch (err) {
-      this.drop(records.length, `cannot encode a batch: ${message(err)}`);
+      body = Promise.reject(err);
+    }
+    // Awaited by admit() in turn; this only keeps a failure from counting as unhandled meanwhile.
+    body.catch(() => {});
+    this.encoding++;
+    this.intake = this.intake.then(() =>
+      this.admit(id, records.length, body).finally(() => {
+        this.encoding--;
+      }),
+    );
+  }
+
+  /** Queues one encoded batch (memory, or the spool behind older batches). Never throws. */
+  private async admit(id: string, records: number, encoded: Promise<Buffer>): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await encoded;
+    } catch (err) {
+      this.drop(records, `cannot encode a batch: ${message(err)}`);
       return;
     }
-    const batch: Batch = { id, records: records.length, createdAt: Date.now(), body };
+    const batch: Batch = { id, records, createdAt: Date.now(), body };
     while (!this.spoolMode && this.memory.length >= this.config.maxbatchesinmemory) {
       await new Promise<void>((resolve) => {
         this.spaceWaiters.push(resolve);
