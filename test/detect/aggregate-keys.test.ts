@@ -6,41 +6,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configSchema } from '../../src/config/schema.js';
-import type { AlertEvent, AlertSink } from '../../src/detect/alert.js';
 import { type DetectionConfig, defaultDetectionConfig } from '../../src/detect/detection-config.js';
 import { DetectionEngine, type InterfaceSpeed } from '../../src/detect/engine.js';
-import { FlowRecord } from '../../src/record/flow-record.js';
+import type { FlowRecord } from '../../src/record/flow-record.js';
+import { Events, flowRecord } from './engine-fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const ROUTER = '192.0.2.1';
 
-class Events implements AlertSink {
-  readonly name = 'test';
-  readonly events: AlertEvent[] = [];
-  handle(e: AlertEvent): void {
-    this.events.push(e);
-  }
-  async close(): Promise<void> {}
-  of(type: AlertEvent['type']): AlertEvent[] {
-    return this.events.filter((e) => e.type === type);
-  }
-}
-
-function ip4(text: string): number {
-  return text.split('.').reduce((a, o) => a * 256 + Number(o), 0);
-}
-
 function rec(f: Partial<FlowRecord>): FlowRecord {
-  const r = Object.assign(
-    new FlowRecord(),
+  return flowRecord(
     { flowsrcip: ROUTER, protocolint: 17, srcport: 40000, dstport: 80, srcip: '198.51.100.7' },
     f,
   );
-  if (r.srcip !== null) r.srcip4 = ip4(r.srcip);
-  if (r.dstip !== null) r.dstip4 = ip4(r.dstip);
-  r.srcinternal = r.srcip?.startsWith('10.') ?? null;
-  r.dstinternal = r.dstip?.startsWith('10.') ?? null;
-  return r;
 }
 
 function engine(
