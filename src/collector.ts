@@ -284,6 +284,12 @@ async function openLinesOutput(
   return writers.length === 1 ? (writers[0] as RecordOutput) : new SequentialOutputs(writers);
 }
 
+/** The tee to `flow.tee.targets` (names resolved now; a bad target rejects with why). */
+function startTee(config: FlowgateConfig): Promise<UdpTee> {
+  const { targets, sourcebind, queue, filter } = config.flow.tee;
+  return UdpTee.start({ targets, sourcebind, queue, filter });
+}
+
 /** The ingest uploader as configured (its spool under the data directory by default), or null. */
 async function openIngest(config: FlowgateConfig, logger: Logger): Promise<IngestUploader | null> {
   const settings = config.output.ingest;
@@ -519,12 +525,7 @@ export async function startCollector(
   let tee: UdpTee | null = null;
   if (config.flow.tee.targets.length > 0) {
     try {
-      tee = await UdpTee.start({
-        targets: config.flow.tee.targets,
-        sourcebind: config.flow.tee.sourcebind,
-        queue: config.flow.tee.queue,
-        filter: config.flow.tee.filter,
-      });
+      tee = await startTee(config);
     } catch (err) {
       await batcher.close();
       enricher.close();
@@ -679,15 +680,7 @@ export async function startCollector(
       }
       if (!same(current.flow.tee, next.flow.tee)) {
         const old = tee;
-        tee =
-          next.flow.tee.targets.length === 0
-            ? null
-            : await UdpTee.start({
-                targets: next.flow.tee.targets,
-                sourcebind: next.flow.tee.sourcebind,
-                queue: next.flow.tee.queue,
-                filter: next.flow.tee.filter,
-              });
+        tee = next.flow.tee.targets.length === 0 ? null : await startTee(next);
         await old?.close();
         applied.push('flow.tee');
       }
@@ -712,8 +705,8 @@ export async function startCollector(
       } else if (detection === null && next.detection.enabled) {
         needsRestart.push('detection.enabled changed: needs a restart');
       }
-      const linesChanged = ['stdout', 'file', 'rotate'].filter(
-        (k) => !same(current.output[k as 'file'], next.output[k as 'file']),
+      const linesChanged = (['stdout', 'file', 'rotate'] as const).filter(
+        (k) => !same(current.output[k], next.output[k]),
       );
       if (linesChanged.length > 0 && options.output === undefined) {
         const fresh = () => openLinesOutput(next, logger, store === null);

@@ -7,6 +7,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
+import { INGEST_DEFAULTS, INGEST_SPOOL_DEFAULTS } from '../deliver/ingest/options.js';
 import { DEFAULT_THRESHOLDS, defaultDetectionConfig } from '../detect/detection-config.js';
 import { FLOOD_THRESHOLD_KEYS } from '../detect/flood-checks.js';
 import { compileAddressClasses, DEFAULT_INTERNAL_NETWORKS } from '../enrich/address-classes.js';
@@ -382,29 +383,29 @@ export const configSchema = z.strictObject(
           .refine((u) => /^https?:\/\/[^\s]+$/.test(u), expected('an http(s) URL'))
           .nullable()
           .default(null),
-        profile: oneOf(['generic', 'connector', 'elasticsearch', 'splunk']).default('generic'),
-        format: oneOf(['jsonlines', 'array']).default('jsonlines'),
-        compression: oneOf(['gzip', 'none']).default('gzip'),
+        profile: oneOf(['generic', 'connector', 'elasticsearch', 'splunk']).default(INGEST_DEFAULTS.profile),
+        format: oneOf(['jsonlines', 'array']).default(INGEST_DEFAULTS.format),
+        compression: oneOf(['gzip', 'none']).default(INGEST_DEFAULTS.compression),
         token: text('a token').nullable().default(null),
-        authheader: text('a header name').default('Authorization'),
-        flushcount: positiveInt().default(2000),
+        authheader: text('a header name').default(INGEST_DEFAULTS.authheader),
+        flushcount: positiveInt().default(INGEST_DEFAULTS.flushcount),
         flushinterval: z
           .number(expected('a positive number of seconds'))
           .positive(expected('a positive number of seconds'))
-          .default(5),
-        retries: nonNegativeInt().default(5),
+          .default(INGEST_DEFAULTS.flushinterval),
+        retries: nonNegativeInt().default(INGEST_DEFAULTS.retries),
         retryinterval: z
           .number(expected('a positive number of seconds'))
           .positive(expected('a positive number of seconds'))
-          .default(5),
-        timeout: positiveInt().default(30),
-        closetimeout: positiveInt().default(10),
-        maxbatchesinmemory: positiveInt().default(4),
+          .default(INGEST_DEFAULTS.retryinterval),
+        timeout: positiveInt().default(INGEST_DEFAULTS.timeout),
+        closetimeout: positiveInt().default(INGEST_DEFAULTS.closetimeout),
+        maxbatchesinmemory: positiveInt().default(INGEST_DEFAULTS.maxbatchesinmemory),
         spool: section({
           enabled: bool().default(true),
           dir: text('a directory path').nullable().default(null),
-          maxbytes: positiveInt().default(1024 ** 3),
-          whenfull: oneOf(['dropoldest', 'refusenewest']).default('dropoldest'),
+          maxbytes: positiveInt().default(INGEST_SPOOL_DEFAULTS.maxbytes),
+          whenfull: oneOf(['dropoldest', 'refusenewest']).default(INGEST_SPOOL_DEFAULTS.whenfull),
         }),
         index: text('an index name').nullable().default(null),
         headers: z.record(z.string(), z.string(expected('a header value')), expectedMapping()).default({}),

@@ -8,14 +8,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { IngestStats } from '../../src/deliver/ingest/uploader.js';
 import { REPO_ROOT } from '../helpers/collector-process.js';
 import { freePort, waitForOutput } from '../helpers/traffic.js';
-
-const RECEIVER = fileURLToPath(new URL('./ingest-receiver.mjs', import.meta.url));
 
 export type Json = Record<string, unknown>;
 
@@ -49,53 +45,6 @@ async function signalAndWait(proc: ChildProcess, signal: NodeJS.Signals): Promis
 export interface ReceivedRow {
   batch: string | null;
   record: unknown;
-}
-
-export interface ReceiverCounts {
-  requests: number;
-  accepted: number;
-  duplicates: number;
-  records: number;
-  failed: number;
-  log: { at: number; id: string | null; status: number }[];
-}
-
-/** test/deliver/ingest-receiver.mjs as its own process. */
-export class Receiver {
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(out: string, port: number): Promise<Receiver> {
-    const proc = spawn(process.execPath, [RECEIVER, '--port', String(port), '--out', out], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const lines = createInterface({ input: proc.stdout! });
-    const first = await new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      proc.once('exit', (code) => reject(new Error(`receiver exited (${code}) before listening`)));
-    });
-    const m = /^listening (\d+)$/.exec(first);
-    assert.ok(m, `receiver said ${first}`);
-    return new Receiver(proc, Number(m[1]));
-  }
-
-  async control(body: Record<string, unknown>): Promise<void> {
-    const res = await fetch(`http://127.0.0.1:${this.port}/control`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200);
-  }
-
-  async counts(): Promise<ReceiverCounts> {
-    return (await (await fetch(`http://127.0.0.1:${this.port}/control`)).json()) as ReceiverCounts;
-  }
-
-  async kill(): Promise<void> {
-    await signalAndWait(this.proc, 'SIGKILL');
-  }
 }
 
 /** Every line of the receiver's file, parsed; [] before it exists. */
@@ -295,4 +244,15 @@ export function assertSameRecords(received: ReceivedRow[], expected: Json[]): vo
       `${extra} extra or twice; first difference at #${firstDiff}: received ${describe(got[firstDiff])}, ` +
       `file ${describe(expected[firstDiff])}`,
   );
+}
+
+/** Waits until the receiver holds `lines` records and `c`'s spool is empty (after a restart). */
+export async function untilDelivered(c: CollectorProcess, out: string, lines: number): Promise<void> {
+  await waitFor(
+    'every record at the receiver',
+    () => receivedRows(out).length >= lines,
+    30_000,
+    () => `(${receivedRows(out).length} of ${lines})`,
+  );
+  await waitFor('the spool to drain', async () => (await c.stats()).ingest.spool?.batches === 0, 20_000);
 }

@@ -20,12 +20,13 @@ import {
   assertSameRecords,
   CollectorProcess,
   fileRecords,
-  Receiver,
   receivedRows,
+  untilDelivered,
   waitFor,
   waitForOutputFile,
   writeCollectorConfig,
 } from './collector-ingest-helpers.js';
+import { Receiver } from './ingest-receiver-process.js';
 
 const skip = commandExists('softflowd') ? false : 'softflowd is not installed (Debian package softflowd)';
 
@@ -159,23 +160,10 @@ describe('collector to an HTTP ingest API (softflowd → flowgate collect → in
       const lines = fileRecords(files.output).length;
       assert.ok(lines > 0, 'the collector wrote the records it had before stopping');
 
-      const receiver = await Receiver.start(out, receiverPort);
-      receivers.push(receiver);
+      receivers.push(await Receiver.start(out, receiverPort));
       const again = await CollectorProcess.start(files.config, ports.api);
       collectors.push(again);
-      await waitFor(
-        'every record at the receiver',
-        () => receivedRows(out).length >= lines,
-        30_000,
-        () => {
-          return `(${receivedRows(out).length} of ${lines})`;
-        },
-      );
-      await waitFor(
-        'the spool to drain',
-        async () => (await again.stats()).ingest.spool?.batches === 0,
-        20_000,
-      );
+      await untilDelivered(again, out, lines);
       assert.equal(fileRecords(files.output).length, lines, 'the restart added no records to the file');
       assertSameRecords(receivedRows(out), fileRecords(files.output));
       assert.equal(await again.terminate(), 0);
@@ -221,23 +209,10 @@ describe('collector to an HTTP ingest API (softflowd → flowgate collect → in
       assert.equal(held.tornSkipped, 1, 'the torn frame is found');
       assert.equal(held.records, lines, 'the spool holds every record of the output file');
 
-      const receiver = await Receiver.start(out, receiverPort);
-      receivers.push(receiver);
+      receivers.push(await Receiver.start(out, receiverPort));
       const again = await CollectorProcess.start(files.config, ports.api);
       collectors.push(again);
-      await waitFor(
-        'every record at the receiver',
-        () => receivedRows(out).length >= lines,
-        30_000,
-        () => {
-          return `(${receivedRows(out).length} of ${lines})`;
-        },
-      );
-      await waitFor(
-        'the spool to drain',
-        async () => (await again.stats()).ingest.spool?.batches === 0,
-        20_000,
-      );
+      await untilDelivered(again, out, lines);
       const stats = (await again.stats()).ingest;
       assert.equal(stats.spool?.tornSkipped, 1, 'the restarted collector cut the torn frame away');
       assert.equal(stats.replayedBatches, held.batches, 'every whole batch was replayed');

@@ -5,74 +5,17 @@
  * order and exactly-once (after the receiver's de-duplication by batch id) can be checked.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { type IngestConfig, ingestConfig } from '../../src/deliver/ingest/options.js';
 import { type IngestLog, IngestUploader } from '../../src/deliver/ingest/uploader.js';
 import { FlowRecord } from '../../src/record/flow-record.js';
+import { Receiver } from './ingest-receiver-process.js';
 
-const RECEIVER = fileURLToPath(new URL('./ingest-receiver.mjs', import.meta.url));
 const SECRET = 'tok-3f9a1c77e2b54d08';
-
-class Receiver {
-  private constructor(
-    readonly proc: ChildProcess,
-    readonly port: number,
-  ) {}
-
-  static async start(out: string, port = 0): Promise<Receiver> {
-    const proc = spawn(process.execPath, [RECEIVER, '--port', String(port), '--out', out], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const lines = createInterface({ input: proc.stdout! });
-    const first = await new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      proc.once('exit', (code) => reject(new Error(`receiver exited (${code}) before listening`)));
-    });
-    const m = /^listening (\d+)$/.exec(first);
-    assert.ok(m, `receiver said ${first}`);
-    return new Receiver(proc, Number(m[1]));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/ingest`;
-  }
-
-  async control(body: Record<string, unknown>): Promise<void> {
-    const res = await fetch(`http://127.0.0.1:${this.port}/control`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-    });
-    assert.equal(res.status, 200);
-  }
-
-  async counts(): Promise<ReceiverCounts> {
-    return (await (await fetch(`http://127.0.0.1:${this.port}/control`)).json()) as ReceiverCounts;
-  }
-
-  async kill(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
-    this.proc.kill('SIGKILL');
-    await exited;
-  }
-}
-
-interface ReceiverCounts {
-  requests: number;
-  accepted: number;
-  duplicates: number;
-  records: number;
-  failed: number;
-  log: { at: number; id: string; status: number }[];
-  lastHeaders: Record<string, string>;
-}
 
 /** Records numbered from `from`: the number is the source port. */
 function records(from: number, n: number): FlowRecord[] {

@@ -65,6 +65,11 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'url'> = {
   headers: {},
 };
 
+export const INGEST_SPOOL_DEFAULTS: Omit<IngestSpoolConfig, 'dir'> = {
+  maxbytes: 1024 ** 3,
+  whenfull: 'dropoldest',
+};
+
 /** The defaults under what is given (a partial `output.ingest` section). */
 export function ingestConfig(
   given: Partial<Omit<IngestConfig, 'spool'>> & { url: string; spool?: Partial<IngestSpoolConfig> | null },
@@ -76,6 +81,10 @@ export function ingestConfig(
     spool:
       spool === undefined || spool === null || spool.dir === undefined
         ? null
-        : { dir: spool.dir, maxbytes: spool.maxbytes ?? 1024 ** 3, whenfull: spool.whenfull ?? 'dropoldest' },
+        : {
+            dir: spool.dir,
+            maxbytes: spool.maxbytes ?? INGEST_SPOOL_DEFAULTS.maxbytes,
+            whenfull: spool.whenfull ?? INGEST_SPOOL_DEFAULTS.whenfull,
+          },
   };
 }
