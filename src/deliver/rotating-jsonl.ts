@@ -13,8 +13,8 @@
  * when complete (it is written as `.gz.tmp` and renamed).
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { type FileHandle, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -278,8 +278,19 @@ export class RotatingJsonlWriter implements RecordOutput {
     const src = join(this.dir, name);
     const gz = `${src}.gz`;
     const tmp = `${gz}.tmp`;
+    let input: FileHandle;
     try {
-      await pipeline(createReadStream(src), createGzip(), createWriteStream(tmp));
+      input = await open(src, 'r');
+    } catch (err) {
+      // Pruned while it waited for its turn (rotations outran compression): nothing to do.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.noteError(err);
+      return;
+    }
+    try {
+      // Both files opened before the pipeline: a failure cannot leave a .tmp created after the
+      // unlink below (a write stream opens its file asynchronously).
+      const output = await open(tmp, 'w');
+      await pipeline(input.createReadStream(), createGzip(), output.createWriteStream());
       const fh = await open(tmp, 'r');
       try {
         await fh.sync();
@@ -292,8 +303,9 @@ export class RotatingJsonlWriter implements RecordOutput {
       this.compressed++;
     } catch (err) {
       await unlink(tmp).catch(() => {});
-      // Already pruned: nothing left to compress.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.noteError(err);
+    } finally {
+      await input.close().catch(() => {});
     }
   }
 

@@ -214,6 +214,8 @@ describe('ingest uploader against a receiver process', () => {
     receiver = await Receiver.start(out, port);
     await waitFor('50 records', () => stored(out).seq.length >= 50, 30_000);
     assert.deepEqual(stored(out).seq, range(0, 50));
+    // The receiver stores a batch before it answers: the uploader counts it once the answer is in.
+    await waitFor('the last replay counted', () => up.stats().replayedRecords >= 40);
     const s = up.stats();
     assert.equal(s.replayedRecords, 40);
     assert.equal(s.backend, 'ok');
