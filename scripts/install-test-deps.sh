@@ -25,6 +25,9 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v tcpreplay >/dev/null || need+=(tcpreplay)
 # nfdump: nfcapd as the second collector behind a tee, nfdump to read what it stored.
 command -v nfcapd >/dev/null || need+=(nfdump)
+# clickhouse-server + client: the ClickHouse store's conformance and Distributed tests (18.16).
+[ -x /usr/sbin/clickhouse-server ] || need+=(clickhouse-server)
+command -v clickhouse-client >/dev/null || need+=(clickhouse-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

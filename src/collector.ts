@@ -8,6 +8,7 @@ import type { FlowgateConfig } from './config/types.js';
 import type { Datagram } from './decode/datagram.js';
 import { FlowDecoder } from './decode/flow-decoder.js';
 import type { TemplateExporterStats } from './decode/template/template-decoder.js';
+import { DiscardOutput } from './deliver/discard-output.js';
 import { FanoutOutput, type FanoutTarget } from './deliver/fanout-output.js';
 import { ingestConfig } from './deliver/ingest/options.js';
 import { type IngestStats, IngestUploader } from './deliver/ingest/uploader.js';
@@ -28,8 +29,9 @@ import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
 import { KernelDropSampler } from './receive/kernel-drops.js';
 import { parseListenAddress } from './receive/listen-address.js';
+import { ReceiveThread } from './receive/receive-thread.js';
 import { DEFAULT_TCP_IDLE_MS, TcpIpfixReceiver } from './receive/tcp-ipfix-receiver.js';
-import { type TeeTargetStats, UdpTee } from './receive/tee.js';
+import { type TeeTargetStats, UdpTee, type UdpTeeOptions } from './receive/tee.js';
 import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/udp-receiver.js';
 import { normalizeExporterAddress } from './record/address.js';
 import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
@@ -261,6 +263,8 @@ async function openLinesOutput(
   fallback: boolean,
 ): Promise<RecordOutput | null> {
   if (!(config.output.stdout || config.output.file !== null || fallback)) return null;
+  if (!config.output.stdout && config.output.file === null && config.output.discard)
+    return new DiscardOutput();
   const rotate = config.output.rotate;
   const rotating = config.output.file !== null && (rotate.maxbytes !== null || rotate.maxage !== null);
   const writers: (JsonlWriter | RotatingJsonlWriter)[] = [];
@@ -284,10 +288,31 @@ async function openLinesOutput(
   return writers.length === 1 ? (writers[0] as RecordOutput) : new SequentialOutputs(writers);
 }
 
+function teeOptions(config: FlowgateConfig): UdpTeeOptions {
+  const { targets, sourcebind, queue, filter } = config.flow.tee;
+  return { targets, sourcebind, queue, filter };
+}
+
 /** The tee to `flow.tee.targets` (names resolved now; a bad target rejects with why). */
 function startTee(config: FlowgateConfig): Promise<UdpTee> {
-  const { targets, sourcebind, queue, filter } = config.flow.tee;
-  return UdpTee.start({ targets, sourcebind, queue, filter });
+  return UdpTee.start(teeOptions(config));
+}
+
+/** Tee counters of several receiving threads (each has its own sockets), summed per target. */
+function sumTeeStats(per: (TeeTargetStats[] | null)[]): TeeTargetStats[] | null {
+  const known = per.filter((p): p is TeeTargetStats[] => p !== null);
+  if (known.length === 0) return null;
+  return (known[0] as TeeTargetStats[]).map((t, i) => {
+    const all = known.map((k) => k[i] as TeeTargetStats);
+    return {
+      ...t,
+      sent: all.reduce((n, x) => n + x.sent, 0),
+      dropped: all.reduce((n, x) => n + x.dropped, 0),
+      errors: all.reduce((n, x) => n + x.errors, 0),
+      waiting: all.reduce((n, x) => n + x.waiting, 0),
+      lastError: all.find((x) => x.lastError !== null)?.lastError ?? null,
+    };
+  });
 }
 
 /** The ingest uploader as configured (its spool under the data directory by default), or null. */
@@ -467,6 +492,7 @@ export async function startCollector(
   });
 
   // ---- decode ----
+  let stopping: Promise<void> | null = null;
   const queue = new DatagramQueue(config.flow.queue);
   let decoded = 0;
   let decodeFailures = 0;
@@ -486,16 +512,45 @@ export async function startCollector(
     }
     decoded++;
   };
+  /** Receiving threads (flow.workers), each with the ring it fills; empty: sockets read here. */
+  const threads: ReceiveThread[] = [];
+  /** Next datagram: the TCP / inline queue first, then the rings in turn. */
+  let ringTurn = 0;
+  const nextDatagram = (): Datagram | undefined => {
+    const d = queue.shift();
+    if (d !== undefined || threads.length === 0) return d;
+    for (let n = 0; n < threads.length; n++) {
+      ringTurn = ringTurn + 1 < threads.length ? ringTurn + 1 : 0;
+      const fromRing = (threads[ringTurn] as ReceiveThread).reader.read();
+      if (fromRing !== undefined) return fromRing;
+    }
+    return undefined;
+  };
+  const pending = (): boolean => queue.length > 0 || threads.some((t) => t.reader.length > 0);
+  let ringsWatched = false;
+  /** Sleeps until a receiving thread writes (no polling while idle). */
+  const watchRings = (): void => {
+    if (ringsWatched || threads.length === 0 || stopping !== null) return;
+    ringsWatched = true;
+    void Promise.race(threads.map((t) => t.reader.whenReadable())).then(() => {
+      ringsWatched = false;
+      scheduleDecode();
+    });
+  };
   const decodeSlice = (): void => {
     scheduled = false;
     const deadline = performance.now() + SLICE_MS;
     for (let i = 1; i <= SLICE_DATAGRAMS; i++) {
-      const d = queue.shift();
-      if (d === undefined) return;
+      const d = nextDatagram();
+      if (d === undefined) {
+        watchRings();
+        return;
+      }
       decodeOne(d);
       if ((i & 15) === 0 && performance.now() > deadline) break;
     }
-    if (queue.length > 0) scheduleDecode();
+    if (pending()) scheduleDecode();
+    else watchRings();
   };
   const scheduleDecode = (): void => {
     if (scheduled) return;
@@ -503,7 +558,7 @@ export async function startCollector(
     setImmediate(decodeSlice);
   };
   const drainQueue = (): void => {
-    for (let d = queue.shift(); d !== undefined; d = queue.shift()) decodeOne(d);
+    for (let d = nextDatagram(); d !== undefined; d = nextDatagram()) decodeOne(d);
   };
 
   // ---- receive: allow-list, stamp, queue; nothing else ----
@@ -522,8 +577,10 @@ export async function startCollector(
   };
   // Tees get every allowed datagram before the decode queue, so load-shedding there never
   // starves the other collectors; TCP messages are not teed (they may exceed a UDP datagram).
+  /** Receiving threads when flow.workers > 0: they read the UDP sockets and run the tee. */
+  const threadCount = Math.min(config.flow.workers, config.flow.listen.length);
   let tee: UdpTee | null = null;
-  if (config.flow.tee.targets.length > 0) {
+  if (config.flow.tee.targets.length > 0 && threadCount === 0) {
     try {
       tee = await startTee(config);
     } catch (err) {
@@ -532,8 +589,9 @@ export async function startCollector(
       await store?.close();
       throw err;
     }
-    logger.info({ targets: config.flow.tee.targets }, 'forwarding every datagram to the tee targets');
   }
+  if (config.flow.tee.targets.length > 0)
+    logger.info({ targets: config.flow.tee.targets }, 'forwarding every datagram to the tee targets');
   const onUdp = (payload: Buffer, src: string, srcPort: number, dstPort: number): void => {
     const address = normalizeExporterAddress(src);
     if (!allow.allows(address)) {
@@ -545,9 +603,10 @@ export async function startCollector(
   };
 
   let tcpFramingErrors = 0;
-  const udp = config.flow.listen.map(
-    (a) => new UdpReceiver(parseListenAddress(a), config.flow.udpbuffer, onUdp),
-  );
+  const udp =
+    threadCount > 0
+      ? []
+      : config.flow.listen.map((a) => new UdpReceiver(parseListenAddress(a), config.flow.udpbuffer, onUdp));
   const tcp = config.flow.tcplisten.map(
     (a) =>
       new TcpIpfixReceiver(parseListenAddress(a), {
@@ -582,9 +641,38 @@ export async function startCollector(
     'limits in force',
   );
   const listeners: BoundListener[] = [];
+  const udpBound: BoundListener[] = [];
   try {
-    for (const r of udp) {
-      const l = await r.start();
+    if (threadCount > 0) {
+      // Listener i is read by thread i mod n: one exporter's datagrams to one port stay in order.
+      const owned = Array.from({ length: threadCount }, (_, t) =>
+        config.flow.listen.filter((_a, i) => i % threadCount === t),
+      );
+      const started = await Promise.allSettled(
+        owned.map((listen) =>
+          ReceiveThread.start({
+            listen,
+            udpbuffer: config.flow.udpbuffer,
+            allow: config.flow.allow,
+            tee: config.flow.tee.targets.length > 0 ? teeOptions(config) : null,
+            ringBytes: config.flow.queuebytes,
+            ringDatagrams: config.flow.queue,
+            onNotAllowed: (address, n) => stats.notAllowed(address, n),
+            onExit: (why) => logger.error({}, `${why}: its listeners receive nothing more`),
+          }),
+        ),
+      );
+      for (const r of started) if (r.status === 'fulfilled') threads.push(r.value);
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      for (let i = 0; i < config.flow.listen.length; i++)
+        udpBound.push(
+          (threads[i % threadCount] as ReceiveThread).listeners[Math.floor(i / threadCount)] as BoundListener,
+        );
+      watchRings();
+    }
+    for (const r of udp) udpBound.push(await r.start());
+    for (const l of udpBound) {
       listeners.push(l);
       const warning = recvBufferWarning(l);
       if (warning !== null)
@@ -600,7 +688,11 @@ export async function startCollector(
       logger.info({ listen: l.address }, 'listening for IPFIX over TCP');
     }
   } catch (err) {
-    await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
+    await Promise.all([
+      ...udp.map((r) => r.stop()),
+      ...tcp.map((r) => r.stop()),
+      ...threads.map((t) => t.stop()),
+    ]);
     await tee?.close();
     await batcher.close();
     enricher.close();
@@ -626,22 +718,22 @@ export async function startCollector(
   detectionTimer?.unref();
 
   const kernelDrops = new KernelDropSampler();
-  let stopping: Promise<void> | null = null;
   const collector: Collector = {
     listeners,
     store,
     storeHealth: storeOutput,
     alerts,
     stats(): CollectorStats {
+      const rings = threads.map((t) => t.reader.counters());
       return {
         uptimeSec: Math.round((Date.now() - startedAt) / 1000),
         listeners,
-        received,
+        received: received + rings.reduce((n, r) => n + r.written, 0),
         queue: {
           capacity: queue.capacity,
-          depth: queue.length,
-          highWater: queue.highWater,
-          drops: queue.drops,
+          depth: queue.length + rings.reduce((n, r) => n + r.depth, 0),
+          highWater: Math.max(queue.highWater, ...rings.map((r) => r.highWater)),
+          drops: queue.drops + rings.reduce((n, r) => n + r.drops, 0),
         },
         decode: { datagrams: decoded, failures: decodeFailures },
         output: outputStats(lines?.name ?? output.name, batcher, lines !== null ? linesLane() : null),
@@ -663,7 +755,7 @@ export async function startCollector(
               },
         detection: detection?.status() ?? null,
         kernelDrops: kernelDrops.dropsFor(listeners.filter((l) => l.transport === 'udp')),
-        tee: tee?.stats() ?? null,
+        tee: threads.length > 0 ? sumTeeStats(threads.map((t) => t.teeStats())) : (tee?.stats() ?? null),
         ingest: ingestStats(),
         ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),
       };
@@ -676,12 +768,18 @@ export async function startCollector(
         if (!same(read(current), read(next))) needsRestart.push(`${key} changed: needs a restart`);
       if (!same(current.flow.allow, next.flow.allow)) {
         allow = new AllowList(next.flow.allow);
+        await Promise.all(threads.map((t) => t.setAllow(next.flow.allow)));
         applied.push('flow.allow');
       }
       if (!same(current.flow.tee, next.flow.tee)) {
-        const old = tee;
-        tee = next.flow.tee.targets.length === 0 ? null : await startTee(next);
-        await old?.close();
+        const wanted = next.flow.tee.targets.length === 0 ? null : teeOptions(next);
+        if (threads.length > 0) {
+          await Promise.all(threads.map((t) => t.setTee(wanted)));
+        } else {
+          const old = tee;
+          tee = wanted === null ? null : await startTee(next);
+          await old?.close();
+        }
         applied.push('flow.tee');
       }
       const enrichmentChanged = ENRICHMENT_KEYS.filter((k) => !same(current[k], next[k]));
@@ -751,8 +849,13 @@ export async function startCollector(
       stopping ??= (async () => {
         if (saveTimer !== null) clearInterval(saveTimer);
         if (detectionTimer !== null) clearInterval(detectionTimer);
-        await Promise.all([...udp.map((r) => r.stop()), ...tcp.map((r) => r.stop())]);
+        await Promise.all([
+          ...udp.map((r) => r.stop()),
+          ...tcp.map((r) => r.stop()),
+          ...threads.map((t) => t.stop()),
+        ]);
         await tee?.close();
+        // What the threads received before their sockets closed is still in their rings.
         drainQueue();
         try {
           await batcher.close();

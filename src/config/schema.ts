@@ -4,6 +4,7 @@
  * silently ignored setting. Error texts are written for an operator ("expected a positive integer,
  * got "big""); `load.ts` prefixes them with where the value came from and the dotted key.
  */
+import { availableParallelism } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { DEFAULT_DECODE_LIMITS } from '../decode/settings.js';
@@ -332,7 +333,12 @@ export const configSchema = z.strictObject(
       udpbuffer: positiveInt().default(4_194_304),
       allow: list(addressOrCidr),
       queue: positiveInt().default(100_000),
-      workers: nonNegativeInt().default(0),
+      // The shared ring between a receiving thread and decode: 64 MiB holds ~45,000 full-size
+      // datagrams, 16 times the 4 MiB socket buffer, and is the memory a burst can take.
+      queuebytes: integer('a number of bytes >= 1048576', 1_048_576, INT_MAX).default(67_108_864),
+      // Receiving threads: one where there is a second core, so the sockets are read while the
+      // main thread decodes; 0 reads them on the main thread.
+      workers: nonNegativeInt().default(() => (availableParallelism() > 1 ? 1 : 0)),
       tee: section({
         targets: list(listenAddressOrHost),
         sourcebind: text('a local address').nullable().default(null),
@@ -376,6 +382,9 @@ export const configSchema = z.strictObject(
       // The store is where records go; JSON lines on stdout are opt-in (--stdout).
       stdout: bool().default(false),
       file: text('a file path').nullable().default(null),
+      // Records are decoded, enriched and counted, then dropped: detection-only collectors and
+      // decode benchmarks (without it, a collector with no store and no file prints to stdout).
+      discard: bool().default(false),
       ingest: section({
         // Off until a URL is given.
         url: z

@@ -81,7 +81,9 @@ export interface FlowgateConfig {
     allow: string[];
     /** Bound of the queue between receive and decode (datagrams). */
     queue: number;
-    /** Decode workers (0 = one per core; today: decode runs in the receiving thread). */
+    /** Bound of each receiving thread's shared ring (bytes). */
+    queuebytes: number;
+    /** Receiving threads the UDP listeners are spread over; 0 = read on the main thread. */
     workers: number;
     /** Forward every UDP datagram received, unchanged, to other collectors (receive/tee.ts). */
     tee: {
@@ -112,6 +114,8 @@ export interface FlowgateConfig {
     stdout: boolean;
     /** Also (or instead) append JSON lines to this file; null = none. */
     file: string | null;
+    /** Decode, enrich, detect and count, but write records nowhere (no stdout fallback). */
+    discard: boolean;
     /** HTTP ingest upload (deliver/ingest/): off while url is null. */
     ingest: {
       url: string | null;

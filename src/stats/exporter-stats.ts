@@ -193,11 +193,11 @@ export class ExporterStats implements DecodeSink {
     this.interfaces.set(key, sample);
   }
 
-  /** A datagram refused by the allow-list (counted apart: refused sources are not exporters). */
-  notAllowed(source: string): void {
+  /** Datagrams refused by the allow-list (counted apart: refused sources are not exporters). */
+  notAllowed(source: string, datagrams = 1): void {
     const key =
       this.rejected.has(source) || this.rejected.size < MAX_REJECTED_SOURCES ? source : OTHER_EXPORTERS;
-    this.rejected.set(key, (this.rejected.get(key) ?? 0) + 1);
+    this.rejected.set(key, (this.rejected.get(key) ?? 0) + datagrams);
   }
 
   snapshot(): ExporterStatsSnapshot {

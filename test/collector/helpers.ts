@@ -43,6 +43,7 @@ export function testConfig(over: {
       udpbuffer: 262_144,
       allow: [],
       queue: 1000,
+      queuebytes: 4_194_304,
       workers: 0,
       tee: { targets: [], sourcebind: null, queue: 10_000, filter: [] },
       ...over.flow,
@@ -68,6 +69,7 @@ export function testConfig(over: {
     output: {
       stdout: false,
       file: null,
+      discard: false,
       rotate: { maxbytes: null, maxage: null, compress: true, keep: 24 },
       ingest: configSchema.parse({}).output.ingest,
       batchsize: 16,

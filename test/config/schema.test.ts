@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { configSchema, isCidr, isListenAddress } from '../../src/config/schema.js';
 import { DEFAULT_DECODE_LIMITS } from '../../src/decode/settings.js';
@@ -11,7 +12,9 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
     udpbuffer: 4_194_304,
     allow: [],
     queue: 100_000,
-    workers: 0,
+    queuebytes: 64 * 1024 * 1024,
+    // A receiving thread where there is a second core.
+    workers: availableParallelism() > 1 ? 1 : 0,
     tee: { targets: [], sourcebind: null, queue: 10_000, filter: [] },
   });
   assert.deepEqual(c.general, {
@@ -37,6 +40,7 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
   assert.deepEqual(c.output, {
     stdout: false,
     file: null,
+    discard: false,
     // Connector defaults: flush 5 s or 2000 records, 5 retries 5 s apart; the spool on by default.
     ingest: {
       url: null,

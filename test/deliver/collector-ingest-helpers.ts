@@ -59,10 +59,10 @@ export function receivedRows(out: string): ReceivedRow[] {
 /** The collector's JSON lines output file, parsed; [] before it exists. */
 export function fileRecords(file: string): Json[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Json);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  // The last piece is '' after a complete line, or a line still being written: not a record yet.
+  lines.pop();
+  return lines.filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
 }
 
 export interface CollectorPorts {

@@ -13,6 +13,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FlowRecord } from '../../record/flow-record.js';
 import type { FlowRecordJson } from '../../record/json.js';
+import { workerUrl } from '../../threads/worker-url.js';
 import type {
   ExporterSummary,
   FlowStore,
@@ -30,19 +31,6 @@ import type { StoreCall, StoreReply, StoreWorkerData } from './worker-protocol.j
 
 // Distributive: `Omit` over the union keeps each call's own fields.
 type CallBody = StoreCall extends infer C ? (C extends StoreCall ? Omit<C, 'id'> : never) : never;
-
-/**
- * The worker's module next to this one. Built (dist/), it is store-worker.js. Run from the
- * TypeScript sources through tsx (tests, benches), Node 20 does not apply tsx's `--import` hook to
- * worker threads, so a one-line ES module registers tsx's loader in the worker first.
- */
-function workerUrl(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./store-worker.js', import.meta.url);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./store-worker.ts', import.meta.url).href;
-  const code = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
 
 export class DuckDbWorkerStore implements FlowStore {
   readonly name = 'duckdb';
@@ -139,7 +127,7 @@ export class DuckDbWorkerStore implements FlowStore {
   }
 
   private start(): Worker {
-    const worker = new Worker(workerUrl(), { workerData: this.options });
+    const worker = new Worker(workerUrl(import.meta.url, 'store-worker'), { workerData: this.options });
     this.worker = worker;
     worker.on('message', (reply: StoreReply) => {
       this.last = reply.health;
