@@ -41,7 +41,13 @@ const POOL_FLOWS = 120_000;
 /** Extra collector settings, e.g. --set store.batchsize=122880 (repeatable). */
 /** --cpu-prof-dir DIR profiles the collector (node --cpu-prof). */
 const profileDir = arg('cpu-prof-dir');
-const nodeArgs = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+/** --node-args "--flag ..." passes V8/Node flags to the collector only (not to this sender). */
+const nodeArgs = [
+  ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+  ...(arg('node-args')
+    ?.split(' ')
+    .filter((a) => a !== '') ?? []),
+];
 const collectorSets = process.argv.flatMap((a, i) =>
   a === '--set' ? ['--set', process.argv[i + 1] as string] : [],
 );

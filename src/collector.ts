@@ -36,6 +36,7 @@ import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/ud
 import { normalizeExporterAddress } from './record/address.js';
 import { loadTemplateDb, saveTemplateDb } from './state/template-db.js';
 import { ExporterStats, type ExporterStatsSnapshot, type TemplateState } from './stats/exporter-stats.js';
+import { ClickHouseStore } from './store/clickhouse/clickhouse-store.js';
 import type { FlowStore, RetentionPolicy, StoreHealth } from './store/contract.js';
 import { DuckDbWorkerStore } from './store/duckdb/worker-store.js';
 
@@ -214,11 +215,33 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** ClickHouse as configured: one server, or a Distributed table over `cluster`'s shards. */
+function clickHouseStore(config: FlowgateConfig): ClickHouseStore {
+  const c = config.store.clickhouse;
+  return new ClickHouseStore({
+    url: c.url,
+    database: c.database,
+    username: c.username,
+    password: c.password,
+    table: c.table,
+    cluster: c.cluster === null ? null : { name: c.cluster, shards: c.shards },
+  });
+}
+
 /** Opens the configured store; a locked or unreadable store is an error naming its directory. */
 async function openStore(config: FlowgateConfig, injected: FlowStore | undefined): Promise<FlowStore> {
+  if (injected === undefined && config.store.engine === 'clickhouse') {
+    const store = clickHouseStore(config);
+    try {
+      await store.open();
+    } catch (err) {
+      throw new Error(`ClickHouse store at ${config.store.clickhouse.url} cannot be opened: ${message(err)}`);
+    }
+    return store;
+  }
   const dir = storeDir(config);
   // On its own thread: DuckDB's appends, compression and commits never hold up receiving.
-  const store = injected ?? new DuckDbWorkerStore({ dir });
+  const store = injected ?? new DuckDbWorkerStore({ dir, memoryLimitBytes: config.store.memorylimit });
   try {
     await store.open();
   } catch (err) {

@@ -24,6 +24,7 @@ import {
 import { compileMitigationSettings } from '../mitigate/settings.js';
 import { FACILITIES, type FacilityName } from '../notify/syslog-message.js';
 import { DEFAULT_MAX_CLOCK_SKEW_SEC } from '../stats/clock-skew.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT } from '../store/duckdb/worker-protocol.js';
 import type { FlowgateConfig } from './types.js';
 
 /**
@@ -34,6 +35,7 @@ export const SECRET_KEYS: readonly string[] = [
   'api.token',
   'output.ingest.token',
   'output.ingest.headers.*',
+  'store.clickhouse.password',
   'snmp.community',
   'snmp.authkey',
   'snmp.privkey',
@@ -69,6 +71,13 @@ function expectedMapping(what = 'a mapping') {
 function integer(what: string, min: number, max: number) {
   const e = expected(what);
   return z.number(e).int(e).min(min, e).max(max, e);
+}
+
+/** Names written unquoted into SQL (database, table, cluster): letters, digits and _. */
+function identifierText(what: string) {
+  return z
+    .string(expected(what))
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, expected(`${what} of letters, digits and _`));
 }
 
 /** SO_RCVBUF and friends are C ints. */
@@ -430,6 +439,32 @@ export const configSchema = z.strictObject(
     }),
     store: section({
       enabled: bool().default(true),
+      engine: oneOf(['duckdb', 'clickhouse']).default('duckdb'),
+      clickhouse: section({
+        url: z
+          .string(expected('an http(s) URL'))
+          .refine((u) => /^https?:\/\/[^\s]+$/.test(u), expected('an http(s) URL'))
+          .default('http://127.0.0.1:8123'),
+        database: identifierText('a database name').default('flowgate'),
+        username: text('a user name').default('default'),
+        password: text('a password').nullable().default(null),
+        table: identifierText('a table name').default('flows'),
+        // A Distributed table over this cluster of the servers' remote_servers; null: one server.
+        cluster: identifierText('a cluster name').nullable().default(null),
+        // HTTP URL of every shard of `cluster` (Flowgate creates the local table on each).
+        shards: list(
+          z
+            .string(expected('an http(s) URL'))
+            .refine((u) => /^https?:\/\/[^\s]+$/.test(u), expected('an http(s) URL')),
+        ),
+      }).superRefine((c, ctx) => {
+        if ((c.cluster === null) !== (c.shards.length === 0))
+          ctx.addIssue({
+            code: 'custom',
+            message: 'cluster and shards go together: name the cluster and list the HTTP URL of each shard',
+            path: c.cluster === null ? ['cluster'] : ['shards'],
+          });
+      }),
       dir: text('a directory path').nullable().default(null),
       retentiondays: positiveInt().nullable().default(30),
       maxbytes: z
@@ -440,6 +475,10 @@ export const configSchema = z.strictObject(
         .default(null),
       batchsize: positiveInt().default(10_000),
       queue: positiveInt().default(200_000),
+      // DuckDB's memory_limit (its default is 80 % of the RAM); queries beyond it spill to disk.
+      memorylimit: integer('a number of bytes >= 67108864', 67_108_864, Number.MAX_SAFE_INTEGER).default(
+        DEFAULT_DUCKDB_MEMORY_LIMIT,
+      ),
       retryinterval: positiveInt().default(5),
     }),
     snmp: section({

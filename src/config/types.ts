@@ -158,8 +158,22 @@ export interface FlowgateConfig {
     queue: number;
   };
   store: {
-    /** Store every record in the embedded flow store (DuckDB). */
+    /** Store every record in the flow store. */
     enabled: boolean;
+    /** The embedded DuckDB store, or ClickHouse (one server or a cluster). */
+    engine: 'duckdb' | 'clickhouse';
+    clickhouse: {
+      url: string;
+      database: string;
+      username: string;
+      /** A secret: give it as FLOWGATE_STORE_CLICKHOUSE_PASSWORD or ..._FILE. */
+      password: string | null;
+      table: string;
+      /** Cluster name in the servers' remote_servers; null = one server. */
+      cluster: string | null;
+      /** HTTP URL of every shard of the cluster. */
+      shards: string[];
+    };
     /** Store directory; null = `<general.datadir>/flows` (see storeDir in config/store-dir.ts). */
     dir: string | null;
     /** Drop partitions older than this many days; null = keep. */
@@ -172,6 +186,8 @@ export interface FlowgateConfig {
     queue: number;
     /** Seconds between retries of a failing store. */
     retryinterval: number;
+    /** DuckDB memory_limit in bytes. */
+    memorylimit: number;
   };
   /** Names, aliases and speeds of exporters' interfaces (they win over what exporters announce). */
   interfaces: InterfaceConfig[];

@@ -79,6 +79,9 @@ export function testConfig(over: {
     // In-process collectors keep records in memory unless a test opts into the store.
     store: {
       enabled: false,
+      engine: 'duckdb',
+      clickhouse: configSchema.parse({}).store.clickhouse,
+      memorylimit: 256 * 1024 * 1024,
       dir: null,
       retentiondays: null,
       maxbytes: null,

@@ -66,12 +66,23 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
   });
   assert.deepEqual(c.store, {
     enabled: true,
+    engine: 'duckdb',
+    clickhouse: {
+      url: 'http://127.0.0.1:8123',
+      database: 'flowgate',
+      username: 'default',
+      password: null,
+      table: 'flows',
+      cluster: null,
+      shards: [],
+    },
     dir: null,
     retentiondays: 30,
     maxbytes: null,
     batchsize: 10_000,
     queue: 200_000,
     retryinterval: 5,
+    memorylimit: 256 * 1024 * 1024,
   });
   assert.deepEqual(c.log, { level: 'info', format: 'json' });
   assert.deepEqual(c.syslog, { server: null, protocol: 'udp', level: 'info', facility: 'daemon' });

@@ -172,6 +172,20 @@ describe('DuckDB store specifics', () => {
     });
   });
 
+  test('DuckDB runs with the configured memory limit (not 80 % of the RAM) and spills under the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-duckdb-mem-'));
+    const store = new DuckDbStore({ dir, memoryLimitBytes: 100 * 1024 * 1024 });
+    try {
+      await store.open();
+      // DuckDB reports the limit in its own units (100 MiB = 104.8 MB).
+      assert.match(await store.setting('memory_limit'), /^(100\.0 MiB|104\.8 MB|104\.8 MiB)$/);
+      assert.equal(await store.setting('temp_directory'), join(dir, '.tmp'));
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a write after close fails and is reported in health', async () => {
     const dir = tmp('closed');
     const store = new DuckDbStore({ dir });

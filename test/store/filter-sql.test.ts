@@ -9,7 +9,13 @@ import type { FilterExpr } from '../../src/query/filter-ast.js';
 import { matchFilter } from '../../src/query/filter-match.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { addressInt, cidrBounds } from '../../src/store/sql/address-int.js';
-import { FilterSqlError, filterToSql, sqlString } from '../../src/store/sql/filter-sql.js';
+import {
+  CLICKHOUSE_DIALECT,
+  clickHouseString,
+  FilterSqlError,
+  filterToSql,
+  sqlString,
+} from '../../src/store/sql/filter-sql.js';
 import { conformanceRecords } from './store-conformance.js';
 
 describe('address integers', () => {
@@ -53,6 +59,37 @@ describe('filter to SQL', () => {
     assert.equal(
       filterToSql({ kind: 'cidr', field: 'srcip', network: '192.168.0.0', prefix: 16, family: 4 }),
       'coalesce("srcip_fam" = 4 AND "srcip_lo" BETWEEN 3232235520::UBIGINT AND 3232301055::UBIGINT, false)',
+    );
+  });
+
+  test('the ClickHouse dialect: 1/0, plain UInt64 literals, has, bitAnd, backslash escapes', () => {
+    const ch = (f: FilterExpr | null) => filterToSql(f, CLICKHOUSE_DIALECT);
+    assert.equal(ch(null), '1');
+    assert.equal(ch({ kind: 'any' }), '1');
+    assert.equal(
+      ch({ kind: 'not', expr: { kind: 'num', field: 'dstport', op: '>=', value: 1024 } }),
+      '(NOT coalesce("dstport" >= 1024, 0))',
+    );
+    assert.equal(
+      ch({ kind: 'cidr', field: 'srcip', network: '2001:db8::', prefix: 32, family: 6 }),
+      'coalesce("srcip_fam" = 6 AND "srcip_hi" BETWEEN 2306139568115548160 AND 2306139572410515455, 0)',
+    );
+    assert.equal(ch({ kind: 'tag', value: 'dns' }), `coalesce(has("tags", 'dns'), 0)`);
+    assert.equal(
+      ch({ kind: 'flags', mask: 18 }),
+      'coalesce("protocolint" = 6 AND bitAnd("tcpflagsint", 18) = 18, 0)',
+    );
+    // A trailing backslash must not end the literal early (ClickHouse reads \' as a quote).
+    assert.equal(
+      ch({ kind: 'str', field: 'site', op: '=', value: "x\\' OR 1 = 1 OR '" }),
+      `coalesce(lower("site") = 'x\\\\\\' or 1 = 1 or \\'', 0)`,
+    );
+    assert.equal(clickHouseString('a\0b'), "'a\\0b'");
+    // The DuckDB spellings, unchanged by default.
+    assert.equal(filterToSql({ kind: 'tag', value: 'dns' }), `coalesce(list_contains("tags", 'dns'), false)`);
+    assert.equal(
+      filterToSql({ kind: 'flags', mask: 18 }),
+      'coalesce("protocolint" = 6 AND ("tcpflagsint" & 18) = 18, false)',
     );
   });
 

@@ -39,7 +39,7 @@ function uint(v: number | null): number | null {
 }
 
 /** The nested/rare fields as one JSON object (row-record.ts reads it back); null when all absent. */
-function more(r: FlowRecord): string | null {
+export function more(r: FlowRecord): string | null {
   if (
     r.srcowneras === null &&
     r.dstowneras === null &&

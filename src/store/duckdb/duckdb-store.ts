@@ -61,12 +61,18 @@ import {
   ROLLUP_KEYS,
   ROLLUP_TABLE,
 } from './schema.js';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './worker-protocol.js';
 
 export interface DuckDbStoreOptions {
   /** Data directory (created if missing). */
   dir: string;
   /** Partition width in seconds; default 86400 (one file per UTC day). */
   partitionSec?: number;
+  /**
+   * DuckDB's memory_limit in bytes (its buffer pool: cached blocks, appends, query state; large
+   * queries spill to `<dir>/.tmp`). Default 256 MiB; DuckDB's own default is 80 % of the RAM.
+   */
+  memoryLimitBytes?: number;
 }
 
 interface Partition {
@@ -210,8 +216,11 @@ export class DuckDbStore implements FlowStore {
   /** Partition reads answered (in part) from the hourly rollup (tests, diagnostics). */
   hourlyRollupQueries = 0;
 
+  private readonly memoryLimitBytes: number;
+
   constructor(options: DuckDbStoreOptions) {
     this.dir = options.dir;
+    this.memoryLimitBytes = Math.floor(options.memoryLimitBytes ?? DEFAULT_DUCKDB_MEMORY_LIMIT);
     const sec = options.partitionSec ?? 86400;
     if (!Number.isInteger(sec) || sec <= 0) throw new RangeError('partitionSec must be a positive integer');
     this.partitionMs = sec * 1000;
@@ -243,6 +252,9 @@ export class DuckDbStore implements FlowStore {
     // columns again and sustained writes fell to ~23k records/s. 128 MB writes each row group
     // about once (docs/benchmarks.md); the WAL, counted in health().bytes, stays below that.
     await this.conn.run(`SET checkpoint_threshold = '128MB'`);
+    // Bounded, so the collector's RSS is too: DuckDB would otherwise cache up to 80 % of the RAM.
+    await this.conn.run(`SET memory_limit = '${this.memoryLimitBytes}B'`);
+    await this.conn.run(`SET temp_directory = '${join(this.dir, '.tmp').replaceAll("'", "''")}'`);
     for (const name of readdirSync(this.dir).sort()) {
       const m = FILE_RE.exec(name);
       if (m === null) continue;
@@ -561,6 +573,12 @@ export class DuckDbStore implements FlowStore {
       this.unlock?.();
       this.unlock = null;
     });
+  }
+
+  /** A DuckDB setting as the store runs with it, e.g. memory_limit (tests, diagnostics). */
+  async setting(name: string): Promise<string> {
+    const rows = await this.exclusive(() => this.rows(`SELECT current_setting(${sqlString(name)}) AS v`));
+    return String(rows[0]?.v);
   }
 
   /** Paths of the partition files currently attached (tests, diagnostics). */

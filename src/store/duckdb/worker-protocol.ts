@@ -9,9 +9,13 @@ import type {
 } from '../contract.js';
 import type { PartitionColumns } from './append.js';
 
+/** DuckDB's memory_limit unless configured (`store.memorylimit`). */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = 256 * 1024 * 1024;
+
 export interface StoreWorkerData {
   dir: string;
   partitionSec?: number;
+  memoryLimitBytes?: number;
 }
 
 export type StoreCall = { id: number } & (
