@@ -19,8 +19,9 @@
  * says so): one Node sender tops out near 120-140k datagrams/s here, so use --senders 2 above that.
  * Tests: node --import tsx --test bench/line-rate/line-rate.test.ts
  *
- * Targets: flowgate-decode (output.discard=true, store.enabled=false), flowgate-duckdb (embedded
- * store), flowgate-clickhouse (HOOK: needs store.engine=clickhouse, store.clickhouse.url), nfcapd
+ * Targets: flowgate-decode (output.discard=true, store.enabled=false, detection off), flowgate-detect
+ * (the same with detection on), flowgate-duckdb (embedded store, detection off), flowgate-duckdb-detect,
+ * flowgate-clickhouse (store.engine=clickhouse on a throwaway clickhouse-server), nfcapd
  * (-B 4194304; counted with nfdump -I after it exits), pmacct (nfacctd for netflow9/ipfix, sfacctd
  * for sflow; print plugin aggregated by protocol with the `flows` counter, see targets.ts).
  * Received counts: Flowgate /stats (store.recordsWritten, or output.written when discarding).

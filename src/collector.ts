@@ -79,7 +79,12 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   listeners: BoundListener[];
   /** Datagrams (UDP) and messages (TCP) accepted by the allow-list. */
   received: number;
-  queue: { capacity: number; depth: number; highWater: number; drops: number };
+  /**
+   * Between receive and decode: the inline/TCP queue plus the receiving threads' rings.
+   * `capacity` is in datagrams (flow.queue, per ring); `ringBytes` is the rings' shared memory
+   * (flow.queuebytes each; 0 without receiving threads): a ring is full at either bound.
+   */
+  queue: { capacity: number; ringBytes: number; depth: number; highWater: number; drops: number };
   decode: { datagrams: number; failures: number };
   output: { name: string; depth: number; written: number; drops: number };
   tcp: { connections: number; connectionsTotal: number; framingErrors: number };
@@ -537,17 +542,31 @@ export async function startCollector(
   };
   /** Receiving threads (flow.workers), each with the ring it fills; empty: sockets read here. */
   const threads: ReceiveThread[] = [];
-  /** Next datagram: the TCP / inline queue first, then the rings in turn. */
+  /**
+   * Next datagram: the TCP / inline queue first, then the rings in turn. A ring's datagram is
+   * decoded in place (its payload is a view into shared memory, no copy) and its slot freed by
+   * releaseDatagram() once decoded: decoders keep nothing of a payload.
+   */
   let ringTurn = 0;
+  let heldRing: ReceiveThread | null = null;
   const nextDatagram = (): Datagram | undefined => {
     const d = queue.shift();
     if (d !== undefined || threads.length === 0) return d;
     for (let n = 0; n < threads.length; n++) {
       ringTurn = ringTurn + 1 < threads.length ? ringTurn + 1 : 0;
-      const fromRing = (threads[ringTurn] as ReceiveThread).reader.read();
-      if (fromRing !== undefined) return fromRing;
+      const thread = threads[ringTurn] as ReceiveThread;
+      const fromRing = thread.reader.peek();
+      if (fromRing !== undefined) {
+        heldRing = thread;
+        return fromRing;
+      }
     }
     return undefined;
+  };
+  const releaseDatagram = (): void => {
+    if (heldRing === null) return;
+    heldRing.reader.release();
+    heldRing = null;
   };
   const pending = (): boolean => queue.length > 0 || threads.some((t) => t.reader.length > 0);
   let ringsWatched = false;
@@ -570,6 +589,7 @@ export async function startCollector(
         return;
       }
       decodeOne(d);
+      releaseDatagram();
       if ((i & 15) === 0 && performance.now() > deadline) break;
     }
     if (pending()) scheduleDecode();
@@ -581,7 +601,10 @@ export async function startCollector(
     setImmediate(decodeSlice);
   };
   const drainQueue = (): void => {
-    for (let d = nextDatagram(); d !== undefined; d = nextDatagram()) decodeOne(d);
+    for (let d = nextDatagram(); d !== undefined; d = nextDatagram()) {
+      decodeOne(d);
+      releaseDatagram();
+    }
   };
 
   // ---- receive: allow-list, stamp, queue; nothing else ----
@@ -754,6 +777,7 @@ export async function startCollector(
         received: received + rings.reduce((n, r) => n + r.written, 0),
         queue: {
           capacity: queue.capacity,
+          ringBytes: rings.reduce((n, r) => n + r.capacityBytes, 0),
           depth: queue.length + rings.reduce((n, r) => n + r.depth, 0),
           highWater: Math.max(queue.highWater, ...rings.map((r) => r.highWater)),
           drops: queue.drops + rings.reduce((n, r) => n + r.drops, 0),

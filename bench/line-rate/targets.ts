@@ -99,7 +99,16 @@ function flowgateTarget(name: string, sets: (dir: string) => string[], extraSets
       const setArgs = [...sets(dir), ...extraSets].flatMap((s) => ['--set', s]);
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', '--config', config, ...setArgs, 'collect'],
+        [
+          ...flowgateNodeArgs(),
+          '--import',
+          'tsx',
+          'src/cli/main.ts',
+          '--config',
+          config,
+          ...setArgs,
+          'collect',
+        ],
         { stdio: ['ignore', 'ignore', 'inherit'] },
       );
       await waitFor(name, child, async () => {
@@ -286,6 +295,7 @@ function clickhouseTarget(extraSets: readonly string[]): Target {
       () => [
         'output.discard=false',
         'store.enabled=true',
+        'detection.enabled=false',
         'store.engine=clickhouse',
         `store.clickhouse.url=${url}`,
       ],
@@ -313,11 +323,23 @@ function clickhouseTarget(extraSets: readonly string[]): Target {
   };
 }
 
+/** FLOWGATE_NODE_ARGS="--flag ...": Node/V8 flags for the Flowgate targets only (not the sender). */
+function flowgateNodeArgs(): string[] {
+  return (process.env.FLOWGATE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** All targets by name; `extraSets` are --set pairs passed to every Flowgate target. */
 export function targets(extraSets: readonly string[]): Map<string, Target> {
   const list: Target[] = [
-    flowgateTarget('flowgate-decode', () => ['output.discard=true', 'store.enabled=false'], extraSets),
-    flowgateTarget('flowgate-duckdb', () => [], extraSets),
+    // Like for like with nfcapd and nfacctd: no detection unless the target's name says so.
+    flowgateTarget(
+      'flowgate-decode',
+      () => ['output.discard=true', 'store.enabled=false', 'detection.enabled=false'],
+      extraSets,
+    ),
+    flowgateTarget('flowgate-detect', () => ['output.discard=true', 'store.enabled=false'], extraSets),
+    flowgateTarget('flowgate-duckdb', () => ['detection.enabled=false'], extraSets),
+    flowgateTarget('flowgate-duckdb-detect', () => [], extraSets),
     clickhouseTarget(extraSets),
     nfcapd,
     pmacctTarget('nfacctd'),

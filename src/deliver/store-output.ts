@@ -7,7 +7,7 @@
  * `retryIntervalMs`: a store that comes back loses nothing that fitted.
  */
 import type { FlowRecord } from '../record/flow-record.js';
-import type { FlowStore, RetentionPolicy, StoreHealth } from '../store/contract.js';
+import type { FlowStore, PreparedBatch, RetentionPolicy, StoreHealth } from '../store/contract.js';
 import type { RecordOutput } from './output.js';
 
 /** Retention drops whole partitions (days): checking hourly is plenty. */
@@ -41,13 +41,22 @@ export interface StoreOutputStats {
   written: number;
 }
 
+function isPrepared(b: readonly FlowRecord[] | PreparedBatch): b is PreparedBatch {
+  return !Array.isArray(b);
+}
+
+function countOf(b: readonly FlowRecord[] | PreparedBatch): number {
+  return isPrepared(b) ? b.records : b.length;
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 export class StoreOutput implements RecordOutput {
   readonly name: string;
-  private readonly pending: (readonly FlowRecord[])[] = [];
+  /** Batches as they arrived, or prepared (a failed write of a store that prepares) for a retry. */
+  private readonly pending: (readonly FlowRecord[] | PreparedBatch)[] = [];
   private queued = 0;
   private drops = 0;
   private written = 0;
@@ -179,19 +188,34 @@ export class StoreOutput implements RecordOutput {
     }
   }
 
-  private dispatch(records: readonly FlowRecord[], onFailure: () => void): void {
-    const write: Promise<void> = this.store
-      .write(records)
+  /**
+   * Hands one write to the store. A store that prepares gets the records laid out in its compact
+   * form first: only that is kept for a retry, so the record objects can be collected while the
+   * write waits (they would otherwise live, and be traced by the garbage collector, until commit).
+   */
+  private dispatch(next: readonly FlowRecord[] | PreparedBatch, onFailure: () => void): void {
+    const { store } = this;
+    let retry: readonly FlowRecord[] | PreparedBatch = next;
+    let attempt: Promise<void>;
+    if (store.prepare !== undefined && store.writePrepared !== undefined) {
+      const prepared = isPrepared(next) ? next : store.prepare(next);
+      retry = prepared;
+      attempt = store.writePrepared(prepared);
+    } else {
+      attempt = store.write(next as readonly FlowRecord[]);
+    }
+    const records = countOf(next);
+    const write: Promise<void> = attempt
       .then(
         () => {
           this.lastError = null;
-          this.queued -= records.length;
-          this.written += records.length;
+          this.queued -= records;
+          this.written += records;
         },
         (err: unknown) => {
           this.lastError = message(err);
           this.opts.onError(err, 'write');
-          this.pending.unshift(records);
+          this.pending.unshift(retry);
           onFailure();
         },
       )
@@ -199,18 +223,21 @@ export class StoreOutput implements RecordOutput {
     this.inFlight.add(write);
   }
 
-  /** Takes the head batches merged up to batchSize records (a larger single batch goes whole). */
-  private nextWrite(): readonly FlowRecord[] {
+  /**
+   * Takes the head batches merged up to batchSize records (a larger single batch goes whole); a
+   * prepared batch (a retry) goes alone.
+   */
+  private nextWrite(): readonly FlowRecord[] | PreparedBatch {
+    const head = this.pending[0] as readonly FlowRecord[] | PreparedBatch;
+    if (isPrepared(head)) return this.pending.shift() as PreparedBatch;
     let n = 1;
-    let total = (this.pending[0] as readonly FlowRecord[]).length;
-    while (
-      n < this.pending.length &&
-      total + (this.pending[n] as readonly FlowRecord[]).length <= this.opts.batchSize
-    ) {
-      total += (this.pending[n] as readonly FlowRecord[]).length;
-      n++;
+    let total = head.length;
+    for (; n < this.pending.length; n++) {
+      const b = this.pending[n] as readonly FlowRecord[] | PreparedBatch;
+      if (isPrepared(b) || total + b.length > this.opts.batchSize) break;
+      total += b.length;
     }
-    const taken = this.pending.splice(0, n);
+    const taken = this.pending.splice(0, n) as (readonly FlowRecord[])[];
     return n === 1 ? (taken[0] as readonly FlowRecord[]) : taken.flat();
   }
 

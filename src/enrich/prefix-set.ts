@@ -13,6 +13,7 @@
  * "IPv4-mapped" block would make every such host look alike.
  */
 import { parseIPv4, parseIPv6 } from '../query/filter-address.js';
+import { recentIpv6Words } from '../record/address.js';
 import { EnrichOptionError, shown } from './option-error.js';
 
 /** An address parsed once and reused for every set it is looked up in (no allocation per parse). */
@@ -31,7 +32,21 @@ export class ParsedAddress {
     this.family = 4;
   }
 
+  /**
+   * `text` as an address. IPv6 text the decoder has just formatted (record/address.ts remembers
+   * its last few) is taken as the numbers it was formatted from, without reading the text; any
+   * other text is parsed (parseText).
+   */
   parse(text: string | null): boolean {
+    if (text !== null && recentIpv6Words(text, this.words)) {
+      this.fromWords();
+      return true;
+    }
+    return this.parseText(text);
+  }
+
+  /** `text` parsed character by character, never taken from what was formatted recently. */
+  parseText(text: string | null): boolean {
     this.family = 0;
     if (text === null) return false;
     // parseIPv4 gives up on the first ':' or hex letter, so trying it first costs IPv6 little.
@@ -67,6 +82,17 @@ export class ParsedAddress {
     }
     this.family = 6;
     return true;
+  }
+
+  /** Family and v4 of the IPv6 address in `words`, with IPv4-mapped taken as IPv4 as parseText does. */
+  private fromWords(): void {
+    const w = this.words;
+    if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) {
+      this.v4 = w[3];
+      this.family = 4;
+    } else {
+      this.family = 6;
+    }
   }
 }
 

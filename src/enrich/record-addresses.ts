@@ -1,10 +1,11 @@
 /**
  * A record's addresses, parsed lazily and at most once per record, shared by every enrichment step
- * that looks at them. Parsing is most of the cost of an address rule: the decoder's address strings
- * are usually cons strings that V8 flattens (copies) on the first character read, ~50 ns per
- * address, then ~30 ns to parse; so an IPv4 address the decoder handed over as a number
- * (FlowRecord.srcip4/dstip4) is taken as it is and the text is not read at all. The pipeline calls begin(rec) once and hands the same instance to
- * AddressClassifier.classify, Tagger.tag and FlowFilter.keep.
+ * that looks at them. Parsing is most of the cost of an address rule, so the text is read as little
+ * as possible: an IPv4 address the decoder handed over as a number (FlowRecord.srcip4/dstip4) is
+ * taken as it is; an IPv6 address the decoder has just formatted is taken back as the numbers it was
+ * formatted from (ParsedAddress.parse, record/address.ts); the exporter address, the same for a run
+ * of records, is parsed again only when it changes. The pipeline calls begin(rec) once and hands the
+ * same instance to AddressClassifier.classify, Tagger.tag and FlowFilter.keep.
  */
 import type { FlowRecord } from '../record/flow-record.js';
 import { ParsedAddress } from './prefix-set.js';
@@ -17,6 +18,8 @@ export class RecordAddresses {
   private readonly srcAddr = new ParsedAddress();
   private readonly dstAddr = new ParsedAddress();
   private readonly exporterAddr = new ParsedAddress();
+  /** The text exporterAddr was parsed from: equal text, equal result. */
+  private exporterText: string | null = null;
 
   /** Starts on a new record: addresses of the previous one are forgotten. */
   begin(rec: FlowRecord): void {
@@ -48,7 +51,11 @@ export class RecordAddresses {
 
   exporter(): ParsedAddress {
     if (!this.exporterDone) {
-      this.exporterAddr.parse(this.rec!.flowsrcip);
+      const text = this.rec!.flowsrcip;
+      if (text !== this.exporterText) {
+        this.exporterAddr.parse(text);
+        this.exporterText = text;
+      }
       this.exporterDone = true;
     }
     return this.exporterAddr;

@@ -160,9 +160,17 @@ export class RingReader extends RingView {
     return Atomics.load(this.ctrl, COUNT);
   }
 
-  /** The oldest datagram (its payload copied out, so the slot is free at once), or undefined. */
-  read(): Datagram | undefined {
+  /** Bytes the datagram handed out by peek() holds in the ring (0: none held). */
+  private held = 0;
+  private heldNext = 0;
+
+  /**
+   * The oldest datagram, its payload a view into the ring (no copy): valid only until release(),
+   * which must come before the next peek(). Undefined when the ring is empty.
+   */
+  peek(): Datagram | undefined {
     const ctrl = this.ctrl;
+    if (this.held !== 0) throw new Error('RingReader.peek() before release() of the previous datagram');
     if (Atomics.load(ctrl, COUNT) === 0) return undefined;
     let pos = ctrl[READ_POS] as number;
     const v = this.view;
@@ -173,28 +181,42 @@ export class RingReader extends RingView {
     }
     const size = v.getUint32(pos, true);
     const length = v.getUint32(pos + 4, true);
-    const receivedAtMs = v.getFloat64(pos + 8, true);
-    const srcPort = v.getUint16(pos + 16, true);
-    const dstPort = v.getUint16(pos + 18, true);
     const addressLength = v.getUint8(pos + 20);
-    const srcAddress = this.data.toString(
-      'latin1',
-      pos + ADDRESS_OFFSET,
-      pos + ADDRESS_OFFSET + addressLength,
-    );
-    const payload = Buffer.allocUnsafe(length);
-    this.data.copy(payload, 0, pos + HEADER, pos + HEADER + length);
-    let next = pos + size;
-    if (next === this.capacity) next = 0;
-    ctrl[READ_POS] = next;
+    const d: Datagram = {
+      payload: this.data.subarray(pos + HEADER, pos + HEADER + length),
+      srcAddress: this.data.toString('latin1', pos + ADDRESS_OFFSET, pos + ADDRESS_OFFSET + addressLength),
+      srcPort: v.getUint16(pos + 16, true),
+      dstPort: v.getUint16(pos + 18, true),
+      receivedAtMs: v.getFloat64(pos + 8, true),
+      connectionId: null,
+    };
+    this.held = skipped + size;
+    this.heldNext = pos + size === this.capacity ? 0 : pos + size;
+    return d;
+  }
+
+  /** Frees the slot of the datagram peek() handed out (its payload view must not be used after). */
+  release(): void {
+    if (this.held === 0) return;
+    const ctrl = this.ctrl;
+    ctrl[READ_POS] = this.heldNext;
     Atomics.sub(ctrl, COUNT, 1);
-    Atomics.sub(ctrl, USED, skipped + size);
-    return { payload, srcAddress, srcPort, dstPort, receivedAtMs, connectionId: null };
+    Atomics.sub(ctrl, USED, this.held);
+    this.held = 0;
+  }
+
+  /** The oldest datagram with its payload copied out (the slot is free at once), or undefined. */
+  read(): Datagram | undefined {
+    const d = this.peek();
+    if (d === undefined) return undefined;
+    const copy = { ...d, payload: Buffer.from(d.payload) };
+    this.release();
+    return copy;
   }
 
   /**
    * Resolves when the ring may hold a datagram: at once if it does, else when the producer next
-   * writes (or `release()` is called). Never keeps the process alive by itself.
+   * writes (or `wake()` is called). Never keeps the process alive by itself.
    */
   whenReadable(): Promise<void> {
     const ctrl = this.ctrl;
@@ -209,7 +231,7 @@ export class RingReader extends RingView {
   }
 
   /** Wakes a pending whenReadable() (shutdown). */
-  release(): void {
+  wake(): void {
     Atomics.add(this.ctrl, SIGNAL, 1);
     Atomics.notify(this.ctrl, SIGNAL);
   }

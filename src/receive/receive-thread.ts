@@ -129,6 +129,6 @@ export class ReceiveThread {
       // Already gone: nothing left to close.
     }
     await this.worker.terminate();
-    this.reader.release();
+    this.reader.wake();
   }
 }

@@ -127,11 +127,23 @@ export interface StoreHealth {
   bytes: number;
 }
 
+/** A batch already in a store's own compact form (see FlowStore.prepare). */
+export interface PreparedBatch {
+  readonly records: number;
+}
+
 export interface FlowStore {
   readonly name: string;
   open(): Promise<void>;
   /** Appends a batch (bulk: never one insert per row). Resolves when durable in the store. */
   write(batch: readonly FlowRecord[]): Promise<void>;
+  /**
+   * Optional: lays the batch out in the store's compact form now, so the record objects can be
+   * collected while the write waits, and a failed write can be retried from it.
+   */
+  prepare?(batch: readonly FlowRecord[]): PreparedBatch;
+  /** Writes a prepared batch; after a failure the same batch may be written again. */
+  writePrepared?(batch: PreparedBatch): Promise<void>;
   flows(q: FlowsQuery): Promise<FlowRecordJson[]>;
   top(q: TopQuery): Promise<TopRow[]>;
   timeseries(q: TimeseriesQuery): Promise<TimeseriesPoint[]>;

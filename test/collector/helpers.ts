@@ -133,7 +133,8 @@ export class EchoDecoder extends FlowDecoder {
       const until = performance.now() + this.busyMs;
       while (performance.now() < until);
     }
-    this.seen.push(d);
+    // A copy: a receiving thread's payload is a view into its ring, reused after decode.
+    this.seen.push({ ...d, payload: Buffer.from(d.payload) });
     sink.datagram(d.srcAddress, 'netflow5', d.payload.length, null);
     const r = new FlowRecord();
     r.flowsrcip = d.srcAddress;

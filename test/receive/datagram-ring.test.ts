@@ -132,3 +132,21 @@ test('another thread writes while this one reads and waits: every datagram arriv
   await worker.terminate();
   assert.equal(next, total);
 });
+
+test('peek() hands the payload as a view into the ring until release(); a second peek() first is refused', () => {
+  const sab = createRingBuffer(1_048_576, 10);
+  const w = new RingWriter(sab);
+  const r = new RingReader(sab);
+  w.write(payload(1, 100), '192.0.2.9', 7, 2055, 5);
+  w.write(payload(2, 100), '192.0.2.9', 7, 2055, 6);
+  const d = r.peek();
+  assert.equal(d?.payload.readUInt32BE(0), 1);
+  assert.equal(d?.payload.buffer, sab, 'no copy: a view of the shared memory');
+  assert.equal(r.length, 2, 'the slot stays taken while the payload is in use');
+  assert.throws(() => r.peek(), /before release/);
+  r.release();
+  assert.equal(r.length, 1);
+  assert.equal(r.peek()?.payload.readUInt32BE(0), 2);
+  r.release();
+  assert.equal(r.peek(), undefined);
+});

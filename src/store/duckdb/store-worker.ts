@@ -5,6 +5,7 @@
  * flushes, row-group compression of large commits) instead of the thread that receives datagrams.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { transferables } from './append.js';
 import { DuckDbStore } from './duckdb-store.js';
 import type { StoreCall, StoreReply, StoreWorkerData } from './worker-protocol.js';
 
@@ -48,8 +49,9 @@ port.on('message', (call: StoreCall) => {
         error: err instanceof Error ? err.message : String(err),
         errorName: err instanceof Error ? err.name : 'Error',
         health: store.health(),
+        ...(call.op === 'write' ? { parts: call.parts } : {}),
       };
-      port.postMessage(reply);
+      port.postMessage(reply, call.op === 'write' ? transferables(call.parts) : []);
       if (call.op === 'close') port.close();
     },
   );

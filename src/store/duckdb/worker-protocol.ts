@@ -32,5 +32,6 @@ export type StoreCall = { id: number } & (
 /** Every reply carries the store's health, so health() on the other side is never stale. */
 export type StoreReply = { id: number; health: StoreHealth } & (
   | { ok: true; result: unknown }
-  | { ok: false; error: string; errorName: string }
+  /** A failed write hands its column chunks back (transferred), so it can be retried. */
+  | { ok: false; error: string; errorName: string; parts?: PartitionColumns[] }
 );
