@@ -95,8 +95,11 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-/** Waits until a refresh started after `previous` has filled every panel (body data-loaded). */
-export async function loaded(page: Page, previous: number, timeoutMs = 10_000): Promise<number> {
+/**
+ * Waits until a refresh started after `previous` has filled every panel (body data-loaded). The
+ * bound is generous: headless Chromium on a loaded 2-core CI machine once took over 10 s.
+ */
+export async function loaded(page: Page, previous: number, timeoutMs = 30_000): Promise<number> {
   // Polled from here: in-page predicates given as strings are eval, which the page's CSP forbids.
   const until = Date.now() + timeoutMs;
   for (;;) {
