@@ -27,10 +27,13 @@ import type { AlertSink } from './alert.js';
 import { Baseline } from './baseline.js';
 import type { DetectionConfig, HostgroupConfig, Thresholds } from './detection-config.js';
 import {
+  type ActiveCheck,
+  activeChecks,
   anyFloodThreshold,
   FLOOD_THRESHOLD_KEYS,
   type FloodFinding,
   type FloodThresholds,
+  findingsOf,
   floodFindings,
 } from './flood-checks.js';
 import { describeRate, formatBits, formatCount } from './format.js';
@@ -44,8 +47,8 @@ import { inboundIncrements, M, METRIC_COUNT, outboundIncrements } from './traffi
 /** Records may claim to end at most this far past their arrival. */
 const MAX_FUTURE_MS = 60_000;
 
-class HostEntry {
-  readonly ring = new SlotRing();
+/** A host's window is its own SlotRing: one object less to reach per record. */
+class HostEntry extends SlotRing {
   dirty = false;
   lastSeenWall = 0;
   /** Outbound bits/s baseline (exfiltration); created on the first outbound traffic. */
@@ -58,7 +61,9 @@ class HostEntry {
     readonly address: string,
     /** Index into the engine's groups; reassigned when the hostgroups are reconfigured. */
     public group: number,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 interface Group {
@@ -66,6 +71,8 @@ interface Group {
   /** The group's networks as configured, to tell on reload whether its totals still count the same hosts. */
   readonly networks: readonly string[];
   readonly thresholds: Thresholds;
+  /** The flood checks `thresholds` switches on (they change only with the group, on reload). */
+  readonly floodChecks: readonly ActiveCheck[];
   /** The group's hosts together, when it has totals thresholds. */
   readonly totals: AggregateWatch | null;
 }
@@ -121,7 +128,16 @@ export class DetectionEngine {
   /** New pairs' bytes since first seen, while they may still reach newdstbytes. */
   private readonly newPairs: GenerationalCache<number, { bytes: number; first: number }>;
   private readonly deniedBySource: GenerationalCache<string, { windowStart: number; flows: number }>;
-  private readonly exporters = new Map<string, { lastWall: number; records: number; silent: boolean }>();
+  private readonly exporters = new Map<string, ExporterEntry>();
+  /** The exporter of the previous record: records come in datagrams, many from one exporter. */
+  private recentExporter: string | null = null;
+  private recentExporterEntry: ExporterEntry | null = null;
+  /**
+   * The host of the previous record's destination [0] and source [1]: a flood or one busy
+   * conversation brings the same host many times in a row. Cleared whenever hosts are dropped.
+   */
+  private readonly recentKeys: (number | string | null)[] = [null, null];
+  private readonly recentHosts: (HostEntry | null)[] = [null, null];
   private flowNow = Number.NEGATIVE_INFINITY;
   private firstFlow = Number.NaN;
   private lastEvaluatedSlot = Number.NEGATIVE_INFINITY;
@@ -249,15 +265,23 @@ export class DetectionEngine {
   private setKeys(config: DetectionConfig, groupSets: PrefixSet[]): void {
     const previous = new Map(this.groups.map((g) => [g.name, g]));
     this.groups = [
-      { name: null, networks: [], thresholds: config.thresholds, totals: null },
+      {
+        name: null,
+        networks: [],
+        thresholds: config.thresholds,
+        floodChecks: activeChecks(config.thresholds),
+        totals: null,
+      },
       ...config.hostgroups.map((g) => {
         const before = previous.get(g.name);
         const kept =
           before !== undefined && isDeepStrictEqual(before.networks, g.networks) ? before.totals : null;
+        const thresholds = { ...config.thresholds, ...g.thresholds };
         return {
           name: g.name,
           networks: g.networks,
-          thresholds: { ...config.thresholds, ...g.thresholds },
+          thresholds,
+          floodChecks: activeChecks(thresholds),
           totals: aggregateOf(kept, g.totals, () => groupIdentity(g)),
         };
       }),
@@ -286,7 +310,7 @@ export class DetectionEngine {
     const oldest = Math.floor(this.flowNow / this.slotMs) - SLOTS;
     for (const w of live) if (w.ring.newest >= oldest) this.markDirty(w);
     for (const host of this.hosts.values()) {
-      if (host.dirty || host.ring.newest < oldest) continue;
+      if (host.dirty || host.newest < oldest) continue;
       host.dirty = true;
       this.dirtyHosts.push(host);
     }
@@ -313,9 +337,9 @@ export class DetectionEngine {
     }
 
     if (rec.dstinternal === true && rec.dstip !== null) {
-      const host = this.host(rec.dstip4 >= 0 ? rec.dstip4 : rec.dstip, rec.dstip, arrivalMs);
+      const host = this.host(rec.dstip4 >= 0 ? rec.dstip4 : rec.dstip, rec.dstip, arrivalMs, 0);
       inboundIncrements(rec, this.inc);
-      if (host !== null) host.ring.add(this.inc, startMs, endMs, this.slotMs);
+      if (host !== null) host.add(this.inc, startMs, endMs, this.slotMs);
       if (this.groupTotals || this.network !== null) {
         const group = this.groups[host?.group ?? this.groupOf(rec.dstip)] as Group;
         const dstKey = rec.dstip4 >= 0 ? rec.dstip4 : hashAddress(rec.dstip);
@@ -325,9 +349,9 @@ export class DetectionEngine {
       if (this.incidents.size > 0) this.incidents.get('flood', rec.dstip)?.collect(rec);
     }
     if (rec.srcinternal === true && rec.srcip !== null) {
-      const host = this.host(rec.srcip4 >= 0 ? rec.srcip4 : rec.srcip, rec.srcip, arrivalMs);
+      const host = this.host(rec.srcip4 >= 0 ? rec.srcip4 : rec.srcip, rec.srcip, arrivalMs, 1);
       outboundIncrements(rec, this.inc);
-      if (host !== null) host.ring.add(this.inc, startMs, endMs, this.slotMs);
+      if (host !== null) host.add(this.inc, startMs, endMs, this.slotMs);
       // A group's own requests to reflection ports, so its resolvers' answers are not reflection.
       if (this.groupTotals || this.network !== null) {
         const group = this.groups[host?.group ?? this.groupOf(rec.srcip)] as Group;
@@ -456,10 +480,10 @@ export class DetectionEngine {
     for (const host of this.dirtyHosts) {
       host.dirty = false;
       // The host's own window (slot-ring.ts): up to its newest data, never past the completed slots.
-      const endSlot = Math.min(host.ring.newest, nowSlot);
-      host.ring.sums(endSlot, this.sums);
+      const endSlot = Math.min(host.newest, nowSlot);
       const at = (endSlot + 1) * this.slotMs;
       const group = this.groups[host.group] as Group;
+      host.sums(endSlot, this.sums);
       this.checkFloods(host, group, seconds, at, wallMs);
       this.checkExfiltration(host, group, seconds, at, wallMs);
     }
@@ -475,7 +499,7 @@ export class DetectionEngine {
 
   /** `at`: the flow time the host's window ends at. */
   private checkFloods(host: HostEntry, group: Group, seconds: number, at: number, wallMs: number): void {
-    const { flood, denied } = floodFindings(this.sums, seconds, group.thresholds);
+    const { flood, denied } = findingsOf(this.sums, seconds, group.floodChecks);
     if (denied !== null) this.reportFlood(host, group, denied, 'denied', at, wallMs);
     if (flood !== null) this.reportFlood(host, group, flood, 'flood', at, wallMs);
   }
@@ -601,7 +625,9 @@ export class DetectionEngine {
     const baseline = host.outBaseline;
     if (baseline === null) return;
     const floor = group.thresholds.exfilbps;
-    const expected = baseline.expected(at);
+    // The limit is at least the floor: below it (nearly every host, nearly always) the baseline
+    // need not be read at all.
+    const expected = floor !== null && out >= floor ? baseline.expected(at) : null;
     let anomalous = false;
     if (floor !== null && expected !== null) {
       // A steady host has a deviation near 0; a tenth of its mean stands in as the least deviation,
@@ -704,6 +730,8 @@ export class DetectionEngine {
       if (learning) return;
       this.newPairs.set(pair, { bytes: 0, first: endMs });
     }
+    // No pair is new while learning (and rarely after): then there is nothing to look up.
+    if (this.newPairs.size === 0) return;
     const fresh = this.newPairs.get(pair);
     if (fresh === undefined) return;
     if (endMs - fresh.first > 10 * this.windowMs) {
@@ -771,12 +799,15 @@ export class DetectionEngine {
   // ---- exporters ----
 
   private noteExporter(exporter: string, wallMs: number): void {
-    let e = this.exporters.get(exporter);
-    if (e === undefined) {
+    // Exporters are never removed from the table: the entry found for the last record stays valid.
+    let e = exporter === this.recentExporter ? this.recentExporterEntry : this.exporters.get(exporter);
+    if (e === undefined || e === null) {
       if (this.exporters.size >= this.maxExporters) return;
       e = { lastWall: wallMs, records: 0, silent: false };
       this.exporters.set(exporter, e);
     }
+    this.recentExporter = exporter;
+    this.recentExporterEntry = e;
     e.lastWall = wallMs;
     e.records++;
   }
@@ -809,8 +840,10 @@ export class DetectionEngine {
 
   // ---- the host table ----
 
-  private host(key: number | string, address: string, wallMs: number): HostEntry | null {
-    let entry = this.hosts.get(key);
+  /** `recent`: which of recentKeys to look in first and to update (0 destination, 1 source). */
+  private host(key: number | string, address: string, wallMs: number, recent: 0 | 1): HostEntry | null {
+    let entry =
+      key === this.recentKeys[recent] ? (this.recentHosts[recent] as HostEntry) : this.hosts.get(key);
     if (entry === undefined) {
       if (this.hosts.size >= this.config.maxhosts) {
         this.hostsDropped++;
@@ -819,6 +852,8 @@ export class DetectionEngine {
       entry = new HostEntry(address, this.groupOf(address));
       this.hosts.set(key, entry);
     }
+    this.recentKeys[recent] = key;
+    this.recentHosts[recent] = entry;
     entry.lastSeenWall = wallMs;
     if (!entry.dirty) {
       entry.dirty = true;
@@ -840,10 +875,18 @@ export class DetectionEngine {
   private evictHosts(wallMs: number): void {
     if (this.hosts.size < this.config.maxhosts * 0.9) return;
     const idle = 3 * this.windowMs;
+    this.recentKeys.fill(null);
+    this.recentHosts.fill(null);
     for (const [key, entry] of this.hosts) {
       if (wallMs - entry.lastSeenWall > idle && !entry.dirty) this.hosts.delete(key);
     }
   }
+}
+
+interface ExporterEntry {
+  lastWall: number;
+  records: number;
+  silent: boolean;
 }
 
 const NETWORK_IDENTITY: AggregateIdentity = {

@@ -145,6 +145,22 @@ export interface FloodFinding {
   readonly threshold: number;
 }
 
+/** A check with its threshold set, as findingsOf() takes them. */
+export interface ActiveCheck {
+  readonly check: RateCheck;
+  readonly threshold: number;
+}
+
+/** The checks `thresholds` switches on, in FLOOD_CHECKS order. */
+export function activeChecks(thresholds: Partial<FloodThresholds>): ActiveCheck[] {
+  const active: ActiveCheck[] = [];
+  for (const check of FLOOD_CHECKS) {
+    const threshold = thresholds[check.key];
+    if (threshold !== null && threshold !== undefined) active.push({ check, threshold });
+  }
+  return active;
+}
+
 /**
  * The checks that hold on `sums`: of the floods only the most pronounced (value / threshold), so
  * an alert starts with the right kind (a reflection flood is also a UDP flood, but it is reported
@@ -155,19 +171,36 @@ export function floodFindings(
   seconds: number,
   thresholds: Partial<FloodThresholds>,
 ): { flood: FloodFinding | null; denied: FloodFinding | null } {
+  return findingsOf(sums, seconds, activeChecks(thresholds));
+}
+
+/**
+ * floodFindings() with the checks picked beforehand: hosts are evaluated every slot and their
+ * thresholds (a hostgroup's) only change on reload, so the engine keeps each group's list.
+ */
+export function findingsOf(
+  sums: Float64Array,
+  seconds: number,
+  checks: readonly ActiveCheck[],
+): { flood: FloodFinding | null; denied: FloodFinding | null } {
   let flood: FloodFinding | null = null;
   let denied: FloodFinding | null = null;
-  for (const check of FLOOD_CHECKS) {
-    const threshold = thresholds[check.key];
-    if (threshold === null || threshold === undefined) continue;
+  for (let i = 0; i < checks.length; i++) {
+    const { check, threshold } = checks[i] as ActiveCheck;
     const value = check.value(sums, seconds);
     if (value < threshold) continue;
     if (check.kind === 'denied_spike') denied = { check, value, threshold };
     else if (flood === null || value / threshold > flood.value / flood.threshold)
       flood = { check, value, threshold };
   }
-  return { flood, denied };
+  // Nearly every evaluation finds nothing: one shared answer then, no object per host and slot.
+  return flood === null && denied === null ? NO_FINDINGS : { flood, denied };
 }
+
+const NO_FINDINGS: { readonly flood: null; readonly denied: null } = Object.freeze({
+  flood: null,
+  denied: null,
+});
 
 /** Whether any flood threshold is set (a key with none needs no counters at all). */
 export function anyFloodThreshold(thresholds: Partial<FloodThresholds>): boolean {

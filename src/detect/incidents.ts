@@ -163,7 +163,13 @@ export interface IncidentSettings {
 }
 
 export class Incidents {
+  /** By `family:target`, in the order they started (the order tick() sends their events in). */
   private readonly active = new Map<string, Incident>();
+  /**
+   * The same incidents by family, then target: get() runs for every record while any incident is
+   * active, and this finds it (or not) without building a key string per record.
+   */
+  private readonly byFamily = new Map<string, Map<string, Incident>>();
   private nextId = 1;
   private readonly idPrefix = Date.now().toString(36);
   started = 0;
@@ -199,6 +205,7 @@ export class Incidents {
       const created = new Incident(`${this.idPrefix}-${this.nextId++}`, f, flowNow, wallNow);
       created.lagMs = Math.max(0, engineNow - flowTime);
       this.active.set(key, created);
+      this.index(f.family, f.target, created);
       this.started++;
       this.emit('start', created.alert('active', null));
       return;
@@ -226,7 +233,7 @@ export class Incidents {
 
   /** The active incident of `family` on `target`, to hand it records; undefined when none. */
   get(family: string, target: string): { collect(rec: FlowRecord): void } | undefined {
-    return this.active.get(`${family}:${target}`);
+    return this.byFamily.get(family)?.get(target);
   }
 
   /** Ends quiet incidents and sends due updates. */
@@ -237,6 +244,7 @@ export class Incidents {
       const quietWall = wallNow - incident.lastTrueWall >= endAfterMs + windowMs;
       if (quietFlow || quietWall) {
         this.active.delete(key);
+        this.unindex(incident.finding.family, incident.finding.target);
         this.ended++;
         const endedAt = quietFlow ? incident.lastTrueFlow + endAfterMs : incident.updatedAt;
         this.emit('end', incident.alert('ended', endedAt));
@@ -262,6 +270,23 @@ export class Incidents {
       this.emit('end', incident.alert('ended', Math.max(flowNow, incident.updatedAt)));
     }
     this.active.clear();
+    this.byFamily.clear();
+  }
+
+  private index(family: string, target: string, incident: Incident): void {
+    let targets = this.byFamily.get(family);
+    if (targets === undefined) {
+      targets = new Map();
+      this.byFamily.set(family, targets);
+    }
+    targets.set(target, incident);
+  }
+
+  private unindex(family: string, target: string): void {
+    const targets = this.byFamily.get(family);
+    if (targets === undefined) return;
+    targets.delete(target);
+    if (targets.size === 0) this.byFamily.delete(family);
   }
 
   private emit(type: AlertEventType, alert: Alert): void {
