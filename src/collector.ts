@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -50,6 +51,8 @@ const SLICE_MS = 5;
 const BATCH_FLUSH_MS = 1000;
 /** Latest sFlow counters kept for this many interfaces (agent + sub-agent + ifIndex). */
 const MAX_INTERFACES = 100_000;
+/** How much nicer the decoding thread is than the receiving threads (see favourReceiving). */
+const RECEIVE_NICE_GAP = 5;
 /** IPFIX message length is a u16 (RFC 7011 3.1). */
 const MAX_TCP_MESSAGE = 65_535;
 
@@ -314,6 +317,22 @@ async function openLinesOutput(
     );
   for (const w of writers) await w.ready();
   return writers.length === 1 ? (writers[0] as RecordOutput) : new SequentialOutputs(writers);
+}
+
+/**
+ * Once the receiving threads run, this (decoding) thread gives way to them: nice +5 for this
+ * thread only (Linux nice values are per thread, and lowering one's own priority needs no
+ * privilege). With more runnable threads than cores (a co-located exporter, DuckDB), a receiving
+ * thread left waiting for the CPU lets the socket buffer overflow: the kernel's drops. Decode can
+ * wait, the ring holds what arrives meanwhile.
+ */
+function favourReceiving(logger: Logger): void {
+  try {
+    const now = getPriority(0);
+    if (now < RECEIVE_NICE_GAP) setPriority(0, now + RECEIVE_NICE_GAP);
+  } catch (err) {
+    logger.debug({ err: message(err) }, 'decode thread priority unchanged');
+  }
 }
 
 function teeOptions(config: FlowgateConfig): UdpTeeOptions {
@@ -716,6 +735,7 @@ export async function startCollector(
           (threads[i % threadCount] as ReceiveThread).listeners[Math.floor(i / threadCount)] as BoundListener,
         );
       watchRings();
+      favourReceiving(logger);
     }
     for (const r of udp) udpBound.push(await r.start());
     for (const l of udpBound) {

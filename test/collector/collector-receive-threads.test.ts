@@ -7,9 +7,13 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { getPriority } from 'node:os';
 import { test } from 'node:test';
 import { startCollector } from '../../src/collector.js';
 import { EchoDecoder, MemoryOutput, quietLogger, sendUdp, testConfig, waitFor } from './helpers.js';
+
+/** This thread's nice value before any collector started (the tests share the process). */
+const INITIAL_NICE = getPriority(0);
 
 function numbered(n: number, size = 64): Buffer {
   const b = Buffer.alloc(size);
@@ -58,6 +62,18 @@ test('two threads, two listeners: every datagram decoded once, in order per list
     assert.equal(st.queue.drops, 0);
     assert.equal(st.decode.datagrams, 600);
     assert.ok(st.queue.highWater >= 1);
+  } finally {
+    await c.stop();
+  }
+});
+
+test('with receiving threads, the decoding thread gives way to them (nice +5, this thread only)', async () => {
+  const c = await startCollector(testConfig({ flow: { workers: 1 } }), quietLogger, {
+    output: new MemoryOutput(),
+  });
+  try {
+    // Once: a second collector in the same process does not push it further.
+    if (process.platform === 'linux' && INITIAL_NICE < 5) assert.equal(getPriority(0), INITIAL_NICE + 5);
   } finally {
     await c.stop();
   }
