@@ -19,7 +19,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +28,7 @@ import { IpfixEncoder } from '../src/demo/encode/ipfix-encoder.js';
 import { Netflow9Encoder } from '../src/demo/encode/netflow9-encoder.js';
 import { type DemoExporter, TrafficModel } from '../src/demo/traffic-model.js';
 import { CollectingSink } from '../test/helpers/collecting-sink.js';
+import { freePort, kernelDrops } from './line-rate/proc.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -115,36 +115,6 @@ function stamp(e: Exporter, d: PoolDatagram, seq: { n: number }, nowMs: number):
     seq.n += d.records;
   }
   return b;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-/** Kernel drops of the UDP socket bound to `port` (/proc/net/udp "drops", last column). */
-function kernelDrops(port: number): number {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let drops = 0;
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1]?.endsWith(hex)) drops += Number(cols[cols.length - 1]);
-    }
-  }
-  return drops;
 }
 
 /** CPU seconds (user + system) and peak RSS of a process, from /proc. */

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowDecoder } from '../../src/decode/flow-decoder.js';
 import { defaultDecoderSettings } from '../../src/decode/settings.js';
 import { CollectingSink } from '../../test/helpers/collecting-sink.js';
+import { kernelDrops } from './proc.js';
 import { writeTraffic } from './traffic.js';
 
 /**
@@ -75,25 +76,6 @@ function countRecords(payloads: Buffer[]): { records: number[]; packets: number[
     packets.push(p);
   }
   return { records, packets };
-}
-
-/** Kernel drops of the UDP socket bound to `port` (/proc/net/udp "drops", last column). */
-export function kernelDrops(port: number): number {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  let drops = 0;
-  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1]?.endsWith(hex)) drops += Number(cols[cols.length - 1]);
-    }
-  }
-  return drops;
 }
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -96,3 +96,22 @@ export function ensureRmemMax(bytes: number): string {
   }
   return `set net.core.rmem_max = ${read()} (was ${before})`;
 }
+
+/** Kernel drops of the UDP socket bound to `port` (/proc/net/udp "drops", last column). */
+export function kernelDrops(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let drops = 0;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(hex)) drops += Number(cols[cols.length - 1]);
+    }
+  }
+  return drops;
+}

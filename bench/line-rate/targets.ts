@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startClickHouse } from '../../test/helpers/clickhouse-server.js';
 import type { SetProtocol } from './datagram-set.js';
-import { kernelDrops } from './datagram-set.js';
-import { freePort } from './proc.js';
+import { freePort, kernelDrops } from './proc.js';
 
 /**
  * The collectors under test. Each starts fresh in its own temp dir, listens on 127.0.0.1 with a

@@ -34,7 +34,6 @@ import type {
   ExporterSummary,
   FlowStore,
   FlowsQuery,
-  Metric,
   RetentionPolicy,
   StoreHealth,
   TimeRange,
@@ -45,6 +44,7 @@ import type {
 } from '../contract.js';
 import { flowTimeMs } from '../duckdb/append.js';
 import { rowToRecord } from '../duckdb/row-record.js';
+import { DIMENSION_COLUMN, METRIC_COLUMN, SUMS } from '../sql/aggregates.js';
 import { CLICKHOUSE_DIALECT, clickHouseString as chString, filterToSql } from '../sql/filter-sql.js';
 import { encodeRowBinary, SEQ_PER_MS } from './insert.js';
 import {
@@ -65,29 +65,6 @@ import {
 const DAY_MS = 86_400_000;
 /** Date covers 1970-01-01 to 2105: outside it the day bound is left out (ts still bounds). */
 const DATE_MAX_MS = Date.UTC(2105, 0, 1);
-
-/** Estimates (contract.ts Metric): samplerate null (or 0, never valid) counts as 1. */
-const BITS_EST = 'coalesce("bits", 0) * coalesce(nullIf("samplerate", 0), 1) * "weight"';
-const PACKETS_EST = 'coalesce("packets", 0) * coalesce(nullIf("samplerate", 0), 1) * "weight"';
-const SUMS = `sum(${BITS_EST}) AS m_bits, sum(${PACKETS_EST}) AS m_packets, sum("weight") AS m_flows`;
-
-const DIMENSION_COLUMN: Record<Dimension, string> = {
-  srcip: '"srcip"',
-  dstip: '"dstip"',
-  srcport: '"srcport"',
-  dstport: '"dstport"',
-  protocol: '"protocolint"',
-  srcas: '"srcas"',
-  dstas: '"dstas"',
-  srccountry: '"srccountry"',
-  dstcountry: '"dstcountry"',
-  exporter: '"flowsrcip"',
-  input: '"input"',
-  output: '"output"',
-  flowtype: '"flowtype"',
-};
-
-const METRIC_COLUMN: Record<Metric, string> = { bits: 'm_bits', packets: 'm_packets', flows: 'm_flows' };
 
 /** Settings of every request: numbers as JSON numbers, synchronous Distributed inserts. */
 const SETTINGS: ClickHouseSettings = {

@@ -32,7 +32,6 @@ import type {
   ExporterSummary,
   FlowStore,
   FlowsQuery,
-  Metric,
   RetentionPolicy,
   StoreHealth,
   TimeRange,
@@ -42,6 +41,7 @@ import type {
   TopRow,
 } from '../contract.js';
 import { lockDirectory } from '../dir-lock.js';
+import { DIMENSION_COLUMN, METRIC_COLUMN, SUMS } from '../sql/aggregates.js';
 import { filterToSql, sqlString } from '../sql/filter-sql.js';
 import {
   appendChunk,
@@ -114,29 +114,6 @@ const ROLLUP_SUMS = 'sum(m_bits) AS m_bits, sum(m_packets) AS m_packets, sum(m_f
 const ROLLUP_DIMENSIONS: ReadonlySet<string> = new Set(ROLLUP_KEYS);
 
 const RECORD_SELECT = RECORD_COLUMNS.map((c) => `"${c}"`).join(', ');
-
-/** Estimates (contract.ts Metric): samplerate null (or 0, never valid) counts as 1. */
-const BITS_EST = 'coalesce("bits", 0) * coalesce(nullif("samplerate", 0), 1) * "weight"';
-const PACKETS_EST = 'coalesce("packets", 0) * coalesce(nullif("samplerate", 0), 1) * "weight"';
-const SUMS = `sum(${BITS_EST}) AS m_bits, sum(${PACKETS_EST}) AS m_packets, sum("weight") AS m_flows`;
-
-const DIMENSION_COLUMN: Record<Dimension, string> = {
-  srcip: '"srcip"',
-  dstip: '"dstip"',
-  srcport: '"srcport"',
-  dstport: '"dstport"',
-  protocol: '"protocolint"',
-  srcas: '"srcas"',
-  dstas: '"dstas"',
-  srccountry: '"srccountry"',
-  dstcountry: '"dstcountry"',
-  exporter: '"flowsrcip"',
-  input: '"input"',
-  output: '"output"',
-  flowtype: '"flowtype"',
-};
-
-const METRIC_COLUMN: Record<Metric, string> = { bits: 'm_bits', packets: 'm_packets', flows: 'm_flows' };
 
 function finite(v: number, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${what} must be a finite number`);
