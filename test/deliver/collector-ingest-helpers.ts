@@ -47,22 +47,25 @@ export interface ReceivedRow {
   record: unknown;
 }
 
-/** Every line of the receiver's file, parsed; [] before it exists. */
-export function receivedRows(out: string): ReceivedRow[] {
-  if (!existsSync(out)) return [];
-  return readFileSync(out, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as ReceivedRow);
-}
-
-/** The collector's JSON lines output file, parsed; [] before it exists. */
-export function fileRecords(file: string): Json[] {
+/**
+ * The complete lines of a JSON-lines file another process is writing, parsed; [] before it
+ * exists. The last piece is '' after a complete line, or a line still being written: not yet.
+ */
+function completeLines<T>(file: string): T[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
-  // The last piece is '' after a complete line, or a line still being written: not a record yet.
   lines.pop();
-  return lines.filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
+  return lines.filter((l) => l !== '').map((l) => JSON.parse(l) as T);
+}
+
+/** Every line of the receiver's file, parsed. */
+export function receivedRows(out: string): ReceivedRow[] {
+  return completeLines<ReceivedRow>(out);
+}
+
+/** The collector's JSON lines output file, parsed. */
+export function fileRecords(file: string): Json[] {
+  return completeLines<Json>(file);
 }
 
 export interface CollectorPorts {
