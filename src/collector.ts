@@ -392,9 +392,10 @@ async function openIngest(config: FlowgateConfig, logger: Logger): Promise<Inges
  * The live collector: receive -> bounded datagram queue -> decode slices -> per-exporter stats
  * (the DecodeSink) -> batcher -> output.
  *
- * Multi-core seam: the DatagramQueue + decode slice is where worker threads would plug in
- * (receivers push into per-worker queues keyed by exporter so template state stays in one
- * worker; workers post record batches back). Nothing before the queue depends on decode.
+ * UDP sockets are read on receiving threads (flow.workers) that fill shared rings; this thread
+ * reads the rings and the TCP queue in decode slices. Decoding on several threads would plug in
+ * at the rings (one ring per decode worker, keyed by exporter so template state stays in one
+ * worker, record batches posted back); nothing before the rings depends on decode.
  */
 export async function startCollector(
   config: FlowgateConfig,
