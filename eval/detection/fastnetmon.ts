@@ -126,6 +126,9 @@ function configText(dir: string, o: FastnetmonOptions): string {
 export function parseNotifications(text: string): FastnetmonBan[] {
   const bans: FastnetmonBan[] = [];
   const blocks = text.split(/^=== end$/m);
+  // What follows the last end marker is a notification still being written: not read yet
+  // (a ban read before its details came without its attack type).
+  blocks.pop();
   for (const block of blocks) {
     const m = /^=== (\d+) (\S+) (\S+) (\S+) (\S+)$/m.exec(block);
     if (m === null) continue;
