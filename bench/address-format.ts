@@ -11,7 +11,8 @@
 
 import { ParsedAddress } from '../src/enrich/prefix-set.js';
 import { parseIPv4, parseIPv6 } from '../src/query/filter-address.js';
-import { ipv4At, ipv6At } from '../src/record/address.js';
+import { ipv6At } from '../src/record/address.js';
+import { ipv6AtBefore } from '../test/helpers/ipv6-text-before.js';
 
 const msArg = process.argv.indexOf('--ms');
 const MS = msArg > 0 ? Number(process.argv[msArg + 1]) : 400;
@@ -65,58 +66,8 @@ function randomAddresses(): Uint8Array {
   return out;
 }
 
-// ---- the implementation before issue 7, for comparison ----
-const groupsBefore = new Uint16Array(8);
-function ipv6AtBefore(buf: Uint8Array, off: number): string {
-  let zeros = 0;
-  for (let i = 0; i < 8; i++) {
-    const g = (buf[off + 2 * i] << 8) | buf[off + 2 * i + 1];
-    groupsBefore[i] = g;
-    if (g === 0) zeros++;
-  }
-  if (zeros === 8) return '::';
-  if (
-    groupsBefore[0] === 0 &&
-    groupsBefore[1] === 0 &&
-    groupsBefore[2] === 0 &&
-    groupsBefore[3] === 0 &&
-    groupsBefore[4] === 0 &&
-    groupsBefore[5] === 0xffff
-  ) {
-    return `::ffff:${ipv4At(buf, off + 12)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 1;
-  if (zeros > 1) {
-    let runStart = -1;
-    for (let i = 0; i <= 8; i++) {
-      if (i < 8 && groupsBefore[i] === 0) {
-        if (runStart < 0) runStart = i;
-      } else if (runStart >= 0) {
-        const len = i - runStart;
-        if (len > bestLen) {
-          bestLen = len;
-          bestStart = runStart;
-        }
-        runStart = -1;
-      }
-    }
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += i === 0 ? '::' : ':';
-      i += bestLen - 1;
-      continue;
-    }
-    out += groupsBefore[i].toString(16);
-    if (i < 7) out += ':';
-  }
-  return out;
-}
-
+// ---- before issue 7, for comparison: ipv6AtBefore is test/helpers/ipv6-text-before.ts ----
 const bytesBefore = new Uint8Array(16);
-/** ParsedAddress.parse before issue 7: always from the text. Returns the family. */
 function parseBefore(text: string): number {
   if (parseIPv4(text) >= 0) return 4;
   return parseIPv6(text, bytesBefore) ? 6 : 0;

@@ -13,14 +13,10 @@
  *   node --import tsx bench/clickhouse-insert.ts [--seconds 5] [--batch 10000]
  */
 import { readFileSync } from 'node:fs';
-import { readCaptureFile } from '../src/capture/capture-reader.js';
-import { detectProtocol, FlowDecoder } from '../src/decode/flow-decoder.js';
-import { defaultDecoderSettings } from '../src/decode/settings.js';
-import { FlowRecord } from '../src/record/flow-record.js';
+import type { FlowRecord } from '../src/record/flow-record.js';
 import { ClickHouseStore } from '../src/store/clickhouse/clickhouse-store.js';
 import { startClickHouse } from '../test/helpers/clickhouse-server.js';
-import { CollectingSink } from '../test/helpers/collecting-sink.js';
-import { corpusPath } from '../test/helpers/corpus.js';
+import { storeBenchBatches } from './store-batches.js';
 
 /** User + system CPU time of a process, ms (Linux /proc; clock ticks are 10 ms). */
 function serverCpuMs(pid: number): number {
@@ -37,33 +33,9 @@ const seconds = arg('seconds', 5);
 const batchSize = arg('batch', 10_000);
 const IN_FLIGHT = 8;
 
-const sink = new CollectingSink();
-const decoder = new FlowDecoder(defaultDecoderSettings());
-for (const d of readCaptureFile(corpusPath('netflow5/akvorado_netflow_nfv5.pcap'))) {
-  if (detectProtocol(d.payload) !== null) decoder.decode(d, sink);
-}
-if (sink.records.length === 0) throw new Error('no records decoded');
-
-/**
- * Pre-built batches (not timed), all within one UTC day: 200,000 records at most, as a collector
- * holds in its queues at most; more would only make every garbage collection in the timed loop
- * mark a heap the store never has.
- */
-const base = Date.UTC(2024, 0, 1, 1);
-const batches: FlowRecord[][] = [];
-const batchCount = Math.max(2, Math.min(50, Math.ceil(200_000 / batchSize)));
-for (let b = 0; b < batchCount; b++) {
-  const batch: FlowRecord[] = [];
-  for (let i = 0; i < batchSize; i++) {
-    const src = sink.records[(b * batchSize + i) % sink.records.length] as FlowRecord;
-    const r = Object.assign(new FlowRecord(), src);
-    r.end = base + b * 60_000 + i;
-    r.start = r.end - 1000;
-    r.srcip = `10.${b % 256}.${(i >> 8) & 255}.${i & 255}`;
-    batch.push(r);
-  }
-  batches.push(batch);
-}
+// Pre-built (not timed), 200,000 records at most, as a collector holds in its queues at most:
+// more would only make every garbage collection in the timed loop mark a heap the store never has.
+const batches = storeBenchBatches(batchSize, 200_000);
 
 const server = await startClickHouse();
 const store = new ClickHouseStore({

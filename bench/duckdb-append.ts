@@ -11,15 +11,11 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCaptureFile } from '../src/capture/capture-reader.js';
-import { detectProtocol, FlowDecoder } from '../src/decode/flow-decoder.js';
-import { defaultDecoderSettings } from '../src/decode/settings.js';
-import { FlowRecord } from '../src/record/flow-record.js';
+import type { FlowRecord } from '../src/record/flow-record.js';
 import type { FlowStore } from '../src/store/contract.js';
 import { DuckDbStore } from '../src/store/duckdb/duckdb-store.js';
 import { DuckDbWorkerStore } from '../src/store/duckdb/worker-store.js';
-import { CollectingSink } from '../test/helpers/collecting-sink.js';
-import { corpusPath } from '../test/helpers/corpus.js';
+import { storeBenchBatches } from './store-batches.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,30 +28,8 @@ const batchSize = arg('batch', 2000);
 const worker = process.argv.includes('--worker');
 const IN_FLIGHT = 8;
 
-const sink = new CollectingSink();
-const decoder = new FlowDecoder(defaultDecoderSettings());
-for (const d of readCaptureFile(corpusPath('netflow5/akvorado_netflow_nfv5.pcap'))) {
-  if (detectProtocol(d.payload) !== null) decoder.decode(d, sink);
-}
-if (sink.records.length === 0) throw new Error('no records decoded');
-
-/** Pre-built batches (not timed): all within one UTC day, so one partition file is appended to. */
-const base = Date.UTC(2024, 0, 1, 1);
-const batches: FlowRecord[][] = [];
-// Enough distinct batches to vary the data, without holding millions of records.
-const batchCount = Math.max(2, Math.min(50, Math.ceil(1_000_000 / batchSize)));
-for (let b = 0; b < batchCount; b++) {
-  const batch: FlowRecord[] = [];
-  for (let i = 0; i < batchSize; i++) {
-    const src = sink.records[(b * batchSize + i) % sink.records.length] as FlowRecord;
-    const r = Object.assign(new FlowRecord(), src);
-    r.end = base + b * 60_000 + i;
-    r.start = r.end - 1000;
-    r.srcip = `10.${b % 256}.${(i >> 8) & 255}.${i & 255}`;
-    batch.push(r);
-  }
-  batches.push(batch);
-}
+// Pre-built (not timed); see store-batches.ts.
+const batches = storeBenchBatches(batchSize, 1_000_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'flowgate-bench-duckdb-'));
 const store: FlowStore = worker ? new DuckDbWorkerStore({ dir }) : new DuckDbStore({ dir });

@@ -2,42 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { ipv4At, ipv6At, recentIpv6Words } from '../../src/record/address.js';
-
-/** ipv6At as it was before the table-driven version (issue 7): the reference output. */
-function ipv6AtReference(buf: Uint8Array, off: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i] << 8) | buf[off + 2 * i + 1]);
-  if (groups.every((g) => g === 0)) return '::';
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${ipv4At(buf, off + 12)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 1;
-  let runStart = -1;
-  for (let i = 0; i <= 8; i++) {
-    if (i < 8 && groups[i] === 0) {
-      if (runStart < 0) runStart = i;
-    } else if (runStart >= 0) {
-      if (i - runStart > bestLen) {
-        bestLen = i - runStart;
-        bestStart = runStart;
-      }
-      runStart = -1;
-    }
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += i === 0 ? '::' : ':';
-      i += bestLen - 1;
-      continue;
-    }
-    out += groups[i].toString(16);
-    if (i < 7) out += ':';
-  }
-  return out;
-}
+import { ipv6At, recentIpv6Words } from '../../src/record/address.js';
+import { ipv6AtBefore as ipv6AtReference } from '../helpers/ipv6-text-before.js';
 
 /** The address's 4 words, most significant first. */
 function wordsOf(bytes: Uint8Array, off = 0): number[] {
