@@ -28,6 +28,13 @@ command -v nfcapd >/dev/null || need+=(nfdump)
 # clickhouse-server + client: the ClickHouse store's conformance and Distributed tests (18.16).
 [ -x /usr/sbin/clickhouse-server ] || need+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || need+=(clickhouse-client)
+# The host agent (flowgate agent): conntrack-tools for its default source, libpcap's headers for
+# the `cap` binding (its fallback; built by npm ci, after this script), iperf3 for test traffic.
+command -v conntrack >/dev/null || need+=(conntrack)
+[ -f /usr/include/pcap.h ] || need+=(libpcap-dev)
+command -v iperf3 >/dev/null || need+=(iperf3)
+# nftables: the agent adds one table so that a host without a firewall tracks connections.
+command -v nft >/dev/null || need+=(nftables)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

@@ -3,6 +3,8 @@ import { getPriority, setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { CloudSources } from './cloud/cloud-sources.js';
+import type { FlowLogSourceStats } from './cloud/flow-log-source.js';
 import { decoderSettingsFromConfig } from './config/decoder-settings.js';
 import { storeDir } from './config/store-dir.js';
 import type { FlowgateConfig } from './config/types.js';
@@ -107,6 +109,8 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   tee: TeeTargetStats[] | null;
   /** The ingest uploader (sent, retried, spooled, replayed, dropped); null without `output.ingest.url`. */
   ingest: IngestStats | null;
+  /** Per `cloud.sources` entry: pieces, bytes, records, rejected lines, read errors. */
+  cloud: FlowLogSourceStats[];
 }
 
 /** What a configuration reload did. */
@@ -133,6 +137,7 @@ const RESTART_ONLY: readonly [string, (c: FlowgateConfig) => unknown][] = [
   ['alerts', (c) => c.alerts],
   ['log.format', (c) => c.log.format],
   ['syslog', (c) => c.syslog],
+  ['cloud', (c) => c.cloud],
   ['output.batchsize', (c) => c.output.batchsize],
   ['output.queue', (c) => c.output.queue],
 ];
@@ -766,7 +771,41 @@ export async function startCollector(
     await store?.close();
     throw err;
   }
+  // ---- cloud flow logs: records enter after decode, as if a decoder had produced them ----
+  let cloud: CloudSources | null = null;
+  if (config.cloud.sources.length > 0) {
+    const halfQueue = Math.max(1, Math.floor(config.output.queue / 2));
+    try {
+      cloud = new CloudSources(
+        config.cloud.sources,
+        config.general.datadir,
+        async (records) => {
+          const nowMs = Date.now();
+          for (const rec of records) {
+            if (!enricher.apply(rec)) continue;
+            batcher.add(rec);
+            detection?.observe(rec, nowMs);
+          }
+          // Backpressure instead of drops: a backlog of objects waits in the bucket, not in memory.
+          if (batcher.depth >= halfQueue) await batcher.drain();
+        },
+        logger,
+      );
+    } catch (err) {
+      await Promise.all([
+        ...udp.map((r) => r.stop()),
+        ...tcp.map((r) => r.stop()),
+        ...threads.map((t) => t.stop()),
+      ]);
+      await tee?.close();
+      await batcher.close();
+      enricher.close();
+      await store?.close();
+      throw err;
+    }
+  }
   enricher.start();
+  cloud?.start();
   const geo = enricher.stats().geo;
   for (const db of geo?.databases ?? []) {
     if (db.loaded) logger.info({ path: db.path, roles: db.roles, layout: db.layout }, 'geo database loaded');
@@ -825,6 +864,7 @@ export async function startCollector(
         kernelDrops: kernelDrops.dropsFor(listeners.filter((l) => l.transport === 'udp')),
         tee: threads.length > 0 ? sumTeeStats(threads.map((t) => t.teeStats())) : (tee?.stats() ?? null),
         ingest: ingestStats(),
+        cloud: cloud?.stats() ?? [],
         ...withTemplateState(stats.snapshot(), decoder.templates.exporterStats()),
       };
     },
@@ -923,6 +963,7 @@ export async function startCollector(
           ...threads.map((t) => t.stop()),
         ]);
         await tee?.close();
+        await cloud?.stop();
         // What the threads received before their sockets closed is still in their rings.
         drainQueue();
         try {

@@ -6,14 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { Logger } from 'pino';
+import type { AgentOptions } from '../agent/agent.js';
+import { CLOUD_PROVIDERS, type CloudProvider } from '../cloud/parse-flow-log.js';
 import { ConfigError } from '../config/errors.js';
 import { type LoadOptions, loadConfig } from '../config/load.js';
 import type { FlowgateConfig } from '../config/types.js';
 import { closeLogger, createLogger } from '../log/logger.js';
+import { agentOptionsFromFlags, runAgent } from './agent.js';
 import { runCollect } from './collect.js';
 import { configCheck, configPrint, type Output } from './config-command.js';
 import { type DecodeCommandOptions, runDecode } from './decode.js';
 import { type DemoCommandOptions, runDemo } from './demo.js';
+import { type IngestCommandOptions, runIngest } from './ingest.js';
 import { type QueryCommandOptions, runQuery, runTop, type TopCommandOptions } from './query-commands.js';
 
 export interface CliDeps extends Output {
@@ -196,6 +200,75 @@ function buildProgram(deps: CliDeps, setExit: (code: number) => void): Command {
       const { config } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
       const progress = opts.progress !== false && deps.stderrIsTTY;
       setExit(await deps.runDecode(files, config, { progress }));
+    });
+
+  program
+    .command('ingest')
+    .description('read cloud flow logs (AWS VPC, GCP VPC, Azure NSG/VNet) to JSON lines on stdout')
+    .argument('<provider>', 'aws, gcp or azure')
+    .argument(
+      '<source>',
+      'a file, a folder, s3://bucket/prefix or azure://container/prefix (AZURE_STORAGE_CONNECTION_STRING[_FILE])',
+    )
+    .option('--format <logformat>', "AWS: the flow log's LogFormat, for files without a header line")
+    .option('--checkpoint <file>', 'progress file: a later run continues where this one stopped')
+    .option('--follow', 'keep reading new objects and appended data until interrupted')
+    .option('--poll <seconds>', 'with --follow: seconds between looks for new data (default 10)')
+    .option('--pattern <regex>', 'only objects whose name matches')
+    .option(
+      '--endpoint <url>',
+      "S3: an S3-compatible endpoint (credentials: the AWS SDK's chain, e.g. AWS_ACCESS_KEY_ID)",
+    )
+    .option('--region <region>', "S3: the bucket's region (default AWS_REGION, else us-east-1)")
+    .option('--no-progress', 'no progress bar (shown by default when stderr is a terminal)')
+    .action(async (provider: string, source: string, opts: IngestCommandOptions, cmd: Command) => {
+      if (!(CLOUD_PROVIDERS as readonly string[]).includes(provider)) {
+        deps.err(`flowgate ingest: provider must be aws, gcp or azure, got ${JSON.stringify(provider)}\n`);
+        setExit(1);
+        return;
+      }
+      const { config } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
+      const progress = opts.progress !== false && deps.stderrIsTTY;
+      setExit(await runIngest(provider as CloudProvider, source, config, { ...opts, progress }));
+    });
+
+  program
+    .command('agent')
+    .description(
+      "meter this host's own traffic (conntrack, else libpcap) and export it as IPFIX to a collector",
+    )
+    .requiredOption(
+      '--collector <host:port>',
+      'the IPFIX collector, e.g. 10.0.0.5:4739 or [2001:db8::5]:4739',
+    )
+    .option('--transport <udp|tcp>', 'IPFIX over UDP or TCP (default udp)')
+    .option(
+      '--source <auto|conntrack|pcap>',
+      'conntrack accounting, libpcap, or auto: conntrack when usable (default auto)',
+    )
+    .option('--interface <name>', 'pcap: the interface to capture on (default any)')
+    .option('--active-timeout <seconds>', 'export long flows every this many seconds (default 60)')
+    .option('--inactive-timeout <seconds>', 'export a flow idle this long (default 15)')
+    .option('--max-flows <n>', 'flows held at once; the oldest is exported early beyond it (default 65536)')
+    .option('--domain-id <n>', 'IPFIX observation domain id (default 1)')
+    .option('--template-refresh <seconds>', 'UDP: send the templates again this often (default 60)')
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const { config } = loadConfig(loadOptions(cmd.optsWithGlobals<GlobalOptions>(), deps));
+      let options: AgentOptions;
+      try {
+        options = agentOptionsFromFlags(opts);
+      } catch (e) {
+        deps.err(`flowgate agent: ${(e as Error).message}\n`);
+        setExit(1);
+        return;
+      }
+      const logger = deps.logger ?? createLogger(config.log, { syslog: config.syslog });
+      try {
+        await runAgent(options, logger);
+      } finally {
+        await closeLogger(logger);
+      }
+      setExit(0);
     });
 
   const apiOptions = (cmd: Command): Command =>

@@ -66,7 +66,7 @@ function firstLine(e: unknown): string {
 }
 
 /** Reads a secret file: content with one trailing newline removed (what `echo x > file` leaves). */
-function readSecretFile(file: string): { value: string } | { problem: string } {
+export function readSecretFile(file: string): { value: string } | { problem: string } {
   try {
     return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, '') };
   } catch (e) {

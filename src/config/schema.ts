@@ -42,6 +42,8 @@ export const SECRET_KEYS: readonly string[] = [
   // Webhook URLs often carry a token in the path (chat services); headers carry credentials.
   'notify.webhooks.*.url',
   'notify.webhooks.*.headers.*',
+  'cloud.sources.*.secretaccesskey',
+  'cloud.sources.*.connectionstring',
 ];
 
 /** Shorter bearer tokens are guessable; 16 characters is 96 bits of base64. */
@@ -317,6 +319,48 @@ const interfaceWatch = z.strictObject(
   },
   expectedMapping(),
 );
+
+const cloudSource = z
+  .strictObject(
+    {
+      name: text('a name (letters, digits, ".", "_", "-")').refine(
+        (s) => /^[A-Za-z0-9._-]{1,64}$/.test(s),
+        expected('a name of 1-64 letters, digits, ".", "_" or "-"'),
+      ),
+      provider: oneOf(['aws', 'gcp', 'azure']),
+      source: text('a folder, a file, "s3://bucket/prefix" or "azure://container/prefix"'),
+      format: text('an AWS LogFormat').nullable().default(null),
+      poll: positiveInt().default(60),
+      endpoint: text('an URL').nullable().default(null),
+      region: text('a region').default('us-east-1'),
+      accesskeyid: text().nullable().default(null),
+      secretaccesskey: text().nullable().default(null),
+      connectionstring: text().nullable().default(null),
+      pattern: text('a regular expression')
+        .refine((s) => {
+          try {
+            new RegExp(s);
+            return true;
+          } catch {
+            return false;
+          }
+        }, expected('a valid regular expression'))
+        .nullable()
+        .default(null),
+    },
+    expectedMapping(),
+  )
+  .superRefine((c, ctx) => {
+    if (c.source.startsWith('azure://') && c.provider !== 'azure') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'azure:// sources hold Azure flow logs: provider must be azure',
+      });
+    }
+    if ((c.accesskeyid === null) !== (c.secretaccesskey === null)) {
+      ctx.addIssue({ code: 'custom', message: 'accesskeyid and secretaccesskey go together' });
+    }
+  });
 
 const DETECTION_DEFAULTS = defaultDetectionConfig();
 
@@ -648,9 +692,19 @@ export const configSchema = z.strictObject(
       level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
       facility: oneOf(Object.keys(FACILITIES) as [FacilityName, ...FacilityName[]]).default('daemon'),
     }),
+    cloud: section({
+      sources: list(cloudSource).superRefine((sources, ctx) => {
+        const seen = new Set<string>();
+        for (const s of sources) {
+          if (seen.has(s.name))
+            ctx.addIssue({ code: 'custom', message: `two cloud sources are named ${s.name}` });
+          seen.add(s.name);
+        }
+      }),
+    }),
   },
   expectedMapping(
-    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, detection, notify, mitigation, alerts, api, log, syslog)',
+    'a mapping of sections (general, flow, decode, exporters, interfaces, interfaceclasses, countonce, addressclasses, tags, filters, output, store, snmp, geo, detection, notify, mitigation, alerts, api, log, syslog, cloud)',
   ),
 );
 

@@ -288,4 +288,30 @@ export interface FlowgateConfig {
     level: LogLevel;
     facility: FacilityName;
   };
+  /** Cloud flow logs read continuously by the collector (docs/cloud.md). */
+  cloud: {
+    sources: CloudSourceConfig[];
+  };
+}
+
+/** One cloud flow-log source: a folder, a file, `s3://bucket/prefix` or `azure://container/prefix`. */
+export interface CloudSourceConfig {
+  /** Names the source in logs, /stats and the checkpoint file; the records' flowsrcname. */
+  name: string;
+  provider: 'aws' | 'gcp' | 'azure';
+  source: string;
+  /** AWS: the flow log's LogFormat, for logs delivered without a header line. */
+  format: string | null;
+  /** Seconds between looks for new objects or appended data. */
+  poll: number;
+  /** S3: an S3-compatible endpoint URL (null: AWS itself). */
+  endpoint: string | null;
+  region: string;
+  /** S3: static credentials; null: the AWS SDK's own chain (environment, profile, instance role). */
+  accesskeyid: string | null;
+  secretaccesskey: string | null;
+  /** Azure: the storage account's connection string (a secret). */
+  connectionstring: string | null;
+  /** Only objects whose name matches this regular expression. */
+  pattern: string | null;
 }

@@ -120,6 +120,20 @@ export class FlowgateMetrics {
       teeErrors: counter('tee_errors_total', 'Send errors to a tee target (e.g. port unreachable)', [
         'target',
       ]),
+      cloudBytes: counter('cloud_bytes_total', 'Bytes of cloud flow logs read, per cloud.sources entry', [
+        'source',
+      ]),
+      cloudRecords: counter('cloud_records_total', 'Records parsed from cloud flow logs', ['source']),
+      cloudRejected: counter(
+        'cloud_rejected_total',
+        'Flow-log lines or entries the parser rejected (the log says which and why)',
+        ['source'],
+      ),
+      cloudReadErrors: counter(
+        'cloud_read_errors_total',
+        'Objects that could not be read (retried at the next poll)',
+        ['source'],
+      ),
       detectionRecords: counter('detection_records_total', 'Records the detection engine looked at'),
       detectionHostsDropped: counter(
         'detection_hosts_dropped_total',
@@ -345,6 +359,12 @@ export class FlowgateMetrics {
       c.teeSent.follow(t.sent, { target: t.target });
       c.teeDropped.follow(t.dropped, { target: t.target });
       c.teeErrors.follow(t.errors, { target: t.target });
+    }
+    for (const src of (s.cloud as CollectorStats['cloud'] | undefined) ?? []) {
+      c.cloudBytes.follow(src.bytes, { source: src.name });
+      c.cloudRecords.follow(src.records, { source: src.name });
+      c.cloudRejected.follow(src.parseErrors, { source: src.name });
+      c.cloudReadErrors.follow(src.readErrors, { source: src.name });
     }
     const detection = s.detection as CollectorStats['detection'] | undefined;
     if (detection !== undefined && detection !== null) {

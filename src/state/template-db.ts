@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { TemplateDecoder } from '../decode/template/template-decoder.js';
+import { writeFileAtomicSync } from './atomic-write.js';
 
 /**
  * The template DB: NetFlow v9 / IPFIX templates, sampling rates and exporter boot times of UDP
@@ -9,41 +9,16 @@ import type { TemplateDecoder } from '../decode/template/template-decoder.js';
  */
 
 /**
- * Writes the decoder's UDP state to `path` atomically: a temporary file beside it, fsync, rename
- * (and fsync of the directory), so a crash leaves either the old or the new file, never half.
+ * Writes the decoder's UDP state to `path` atomically (`writeFileAtomicSync`).
  * Returns the number of templates written.
  */
 export function saveTemplateDb(path: string, decoder: TemplateDecoder, nowMs: number): number {
   const state = decoder.saveState(nowMs);
   const text = JSON.stringify(state);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  syncDirectory(dirname(path));
+  writeFileAtomicSync(path, text);
   let templates = 0;
   for (const e of state.exporters) for (const d of e.domains) templates += d.templates.length;
   return templates;
-}
-
-function syncDirectory(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems (and Windows) cannot fsync a directory; the rename itself is still atomic.
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
 }
 
 /**

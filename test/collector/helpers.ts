@@ -100,6 +100,7 @@ export function testConfig(over: {
     api: { enabled: false, listen: '127.0.0.1:0', token: null, allownotoken: false },
     log: { level: 'info', format: 'json' },
     syslog: { server: null, protocol: 'udp', level: 'info', facility: 'daemon' },
+    cloud: { sources: [] },
   };
 }
 

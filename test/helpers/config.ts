@@ -33,5 +33,6 @@ export function testConfig(overrides: Overrides = {}): FlowgateConfig {
     api: { ...base.api, ...overrides.api },
     log: { ...base.log, ...overrides.log },
     syslog: { ...base.syslog, ...overrides.syslog },
+    cloud: { ...base.cloud, ...overrides.cloud },
   };
 }
