@@ -713,6 +713,18 @@ export async function startCollector(
   );
   const listeners: BoundListener[] = [];
   const udpBound: BoundListener[] = [];
+  /** A start that failed half-way closes what it had opened, so nothing is left bound or running. */
+  const abandonStart = async (): Promise<void> => {
+    await Promise.all([
+      ...udp.map((r) => r.stop()),
+      ...tcp.map((r) => r.stop()),
+      ...threads.map((t) => t.stop()),
+    ]);
+    await tee?.close();
+    await batcher.close();
+    enricher.close();
+    await store?.close();
+  };
   try {
     if (threadCount > 0) {
       // Listener i is read by thread i mod n: one exporter's datagrams to one port stay in order.
@@ -760,15 +772,7 @@ export async function startCollector(
       logger.info({ listen: l.address }, 'listening for IPFIX over TCP');
     }
   } catch (err) {
-    await Promise.all([
-      ...udp.map((r) => r.stop()),
-      ...tcp.map((r) => r.stop()),
-      ...threads.map((t) => t.stop()),
-    ]);
-    await tee?.close();
-    await batcher.close();
-    enricher.close();
-    await store?.close();
+    await abandonStart();
     throw err;
   }
   // ---- cloud flow logs: records enter after decode, as if a decoder had produced them ----
@@ -792,15 +796,7 @@ export async function startCollector(
         logger,
       );
     } catch (err) {
-      await Promise.all([
-        ...udp.map((r) => r.stop()),
-        ...tcp.map((r) => r.stop()),
-        ...threads.map((t) => t.stop()),
-      ]);
-      await tee?.close();
-      await batcher.close();
-      enricher.close();
-      await store?.close();
+      await abandonStart();
       throw err;
     }
   }

@@ -4,7 +4,7 @@
  * cflow dissector and nfcapd/nfdump.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -20,6 +20,8 @@ import type { FlowRecord } from '../../src/record/flow-record.js';
 import { MemoryOutput, quietLogger, testConfig, waitFor } from '../collector/helpers.js';
 import { CollectingSink } from '../helpers/collecting-sink.js';
 import { datagramOf } from '../helpers/datagram.js';
+import { startNfcapd, stopNfcapd } from '../helpers/nfcapd.js';
+import { freePort } from '../helpers/traffic.js';
 import { cflowDatagrams, toolAvailable, tsharkJson, writeUdpPcap } from '../helpers/tshark.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -554,8 +556,8 @@ describe('IpfixExporter against other decoders', () => {
     timeout: 30_000,
   }, async () => {
     const dir = mkdtempSync(join(work, 'nfcapd-'));
-    const port = await freePort();
-    const proc = await startNfcapd(dir, port);
+    const port = await freePort('udp');
+    const { proc } = await startNfcapd(dir, port);
     const flows = [...FLOWS, ...manyFlows(30)];
     try {
       const e = await IpfixExporter.open(options(port));
@@ -629,48 +631,4 @@ interface NfdumpFlow {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '');
-}
-
-/** A free UDP port on 127.0.0.1 (nfcapd has no "port 0, tell me"). */
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** nfcapd in the foreground; resolves once it reports its startup (its socket is bound). */
-async function startNfcapd(dir: string, port: number): Promise<ChildProcess> {
-  const proc = spawn('nfcapd', ['-w', dir, '-p', String(port), '-b', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nfcapd did not start within 5 s:\n${text}`)), 5000);
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('Startup')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`nfcapd exited (${code}) before starting:\n${text}`));
-    });
-  });
-  return proc;
-}
-
-/** SIGTERM makes nfcapd flush and close its file; SIGKILL after 10 s if it hangs. */
-async function stopNfcapd(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }

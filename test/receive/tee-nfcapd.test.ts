@@ -3,14 +3,15 @@
  * through UdpTee, and `nfdump -o json` must show the same flows Flowgate's own decoder finds in it.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { UdpTee } from '../../src/receive/tee.js';
+import { startNfcapd, stopNfcapd } from '../helpers/nfcapd.js';
 import { chainDatagrams, replayChain } from '../helpers/replay.js';
+import { freePort } from '../helpers/traffic.js';
 
 /** 583 IPFIX datagrams (templates, options, 657 flows, IPv4 and IPv6) from one exporter. */
 const CAPTURE = 'ipfix/pmacct_400-IPFIXv10-BMP-CISCO-SRv6-multiple-sources_traffic-00.pcap';
@@ -23,51 +24,6 @@ const skip =
   missing.length === 0
     ? false
     : `${missing.join(' and ')} not installed: add Debian package "nfdump" to scripts/install-test-deps.sh`;
-
-/** A free UDP port on 127.0.0.1 (nfcapd has no "port 0, tell me"). */
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Starts nfcapd in the foreground; resolves once it says it has started (its socket is bound). */
-async function startNfcapd(dir: string, port: number): Promise<{ proc: ChildProcess; log: () => string }> {
-  const proc = spawn('nfcapd', ['-w', dir, '-p', String(port), '-b', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  const log = () => text.slice(-2000);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nfcapd did not start within 5 s:\n${log()}`)), 5000);
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('Startup')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`nfcapd exited (${code}) before starting:\n${log()}`));
-    });
-  });
-  return { proc, log };
-}
-
-/** SIGTERM makes nfcapd flush and close its current file; SIGKILL after 10 s if it hangs. */
-async function stopNfcapd(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 interface NfdumpFlow {
   src4_addr?: string;
@@ -93,7 +49,7 @@ test('tee to nfcapd: nfdump reads the same flows Flowgate decodes', { skip, time
   assert.equal(expected.length, 657, `${CAPTURE}: Flowgate's flow count`);
 
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-tee-nfcapd-'));
-  const port = await freePort();
+  const port = await freePort('udp');
   const nfcapd = await startNfcapd(dir, port);
   try {
     const tee = await UdpTee.start({ targets: [`127.0.0.1:${port}`] });
