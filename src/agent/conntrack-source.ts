@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { type ConntrackEntry, parseConntrackLine } from './conntrack-events.js';
+import { type ConntrackCounters, type ConntrackEntry, parseConntrackLine } from './conntrack-events.js';
 import type { FlowKey, FlowObservationSink } from './flow-observation.js';
 
 export interface ConntrackSourceOptions {
@@ -51,10 +51,9 @@ export interface ConntrackSourceStats {
 interface Tracked {
   readonly orig: FlowKey;
   readonly reply: FlowKey;
-  origPackets: number;
-  origBytes: number;
-  replyPackets: number;
-  replyBytes: number;
+  /** Cumulative counters already reported, per direction. */
+  readonly origSeen: { packets: number; bytes: number };
+  readonly replySeen: { packets: number; bytes: number };
   /** Reported as ended (TCP TIME_WAIT/CLOSE): a later DESTROY only adds what was not yet counted. */
   ended: boolean;
   /** The final counters of a closed TCP connection are being fetched. */
@@ -336,10 +335,8 @@ export class ConntrackSource {
     return {
       orig: e.orig,
       reply: e.reply,
-      origPackets: 0,
-      origBytes: 0,
-      replyPackets: 0,
-      replyBytes: 0,
+      origSeen: { packets: 0, bytes: 0 },
+      replySeen: { packets: 0, bytes: 0 },
       ended: false,
       closing: false,
       seenInDump: this.dumpGeneration,
@@ -360,23 +357,28 @@ export class ConntrackSource {
    */
   private report(t: Tracked, e: ConntrackEntry, now: number, ended: boolean): void {
     const endNow = ended && !t.ended;
-    const oc = e.origCounters;
-    if (oc !== null) {
-      const packets = Math.max(0, oc.packets - t.origPackets);
-      const bytes = Math.max(0, oc.bytes - t.origBytes);
-      t.origPackets = Math.max(t.origPackets, oc.packets);
-      t.origBytes = Math.max(t.origBytes, oc.bytes);
-      this.observe(t.orig, packets, bytes, now, ended, endNow);
-    } else if (endNow) this.observe(t.orig, 0, 0, now, true, true);
-    const rc = e.replyCounters;
-    if (rc !== null) {
-      const packets = Math.max(0, rc.packets - t.replyPackets);
-      const bytes = Math.max(0, rc.bytes - t.replyBytes);
-      t.replyPackets = Math.max(t.replyPackets, rc.packets);
-      t.replyBytes = Math.max(t.replyBytes, rc.bytes);
-      this.observe(t.reply, packets, bytes, now, ended, endNow);
-    } else if (endNow) this.observe(t.reply, 0, 0, now, true, true);
+    this.reportDirection(t.orig, t.origSeen, e.origCounters, now, ended, endNow);
+    this.reportDirection(t.reply, t.replySeen, e.replyCounters, now, ended, endNow);
     if (ended) t.ended = true;
+  }
+  /** One direction: what its counters grew by since `seen`, which then moves up to them. */
+  private reportDirection(
+    key: FlowKey,
+    seen: { packets: number; bytes: number },
+    counters: ConntrackCounters | null,
+    now: number,
+    ended: boolean,
+    endNow: boolean,
+  ): void {
+    if (counters === null) {
+      if (endNow) this.observe(key, 0, 0, now, true, true);
+      return;
+    }
+    const packets = Math.max(0, counters.packets - seen.packets);
+    const bytes = Math.max(0, counters.bytes - seen.bytes);
+    seen.packets = Math.max(seen.packets, counters.packets);
+    seen.bytes = Math.max(seen.bytes, counters.bytes);
+    this.observe(key, packets, bytes, now, ended, endNow);
   }
 
   private observe(

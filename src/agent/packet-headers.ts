@@ -5,6 +5,12 @@
  * it is seen, so address text is formatted once per flow, not once per packet.
  */
 
+import {
+  extensionLength,
+  isSkippableExtension,
+  MAX_EXT_HEADERS,
+  V6_FRAGMENT,
+} from '../capture/ipv6-extension.js';
 import { BAD_FRAME, ipOffset, NOT_IP } from '../capture/link-layer.js';
 import { ipv4At, ipv6At } from '../record/address.js';
 import type { FlowKey } from './flow-observation.js';
@@ -23,16 +29,6 @@ const PROTO_ICMPV6 = 58;
 const PROTO_SCTP = 132;
 const PROTO_UDPLITE = 136;
 const PROTO_DCCP = 33;
-const V6_HOP_BY_HOP = 0;
-const V6_ROUTING = 43;
-const V6_FRAGMENT = 44;
-const V6_AH = 51;
-const V6_DEST_OPTS = 60;
-const V6_MOBILITY = 135;
-const V6_HIP = 139;
-const V6_SHIM6 = 140;
-/** Bounds the IPv6 extension header walk on hostile packets (as capture/ip-udp.ts does). */
-const MAX_EXT_HEADERS = 16;
 
 /** TCP FIN and RST: the connection is over, so the cache can export this direction now. */
 export const TCP_FIN = 0x01;
@@ -111,18 +107,9 @@ function ipv6(f: Uint8Array, off: number, out: PacketHeaders): number {
       }
       continue;
     }
-    if (
-      nh === V6_HOP_BY_HOP ||
-      nh === V6_ROUTING ||
-      nh === V6_DEST_OPTS ||
-      nh === V6_AH ||
-      nh === V6_MOBILITY ||
-      nh === V6_HIP ||
-      nh === V6_SHIM6
-    ) {
+    if (isSkippableExtension(nh)) {
       if (p + 2 > f.length) return HEADERS_MALFORMED;
-      // RFC 4302 section 2.2: AH counts 4-byte units minus 2; the others 8-byte units minus 1.
-      const len = nh === V6_AH ? (f[p + 1] + 2) * 4 : (f[p + 1] + 1) * 8;
+      const len = extensionLength(nh, f[p + 1]);
       nh = f[p];
       p += len;
       continue;

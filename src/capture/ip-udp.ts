@@ -1,5 +1,12 @@
 import { ipv4At, ipv6At, normalizeExporterAddress } from '../record/address.js';
 import { FragmentReassembler } from './fragments.js';
+import {
+  extensionLength,
+  isSkippableExtension,
+  MAX_EXT_HEADERS,
+  V6_FRAGMENT,
+  V6_HOP_BY_HOP,
+} from './ipv6-extension.js';
 
 /** extract() results. */
 export const UDP_FOUND = 1;
@@ -13,13 +20,6 @@ export const FRAGMENT_HELD = 4;
 export const FRAGMENT_COMPLETED = 5;
 
 const PROTO_UDP = 17;
-const V6_HOP_BY_HOP = 0;
-const V6_ROUTING = 43;
-const V6_FRAGMENT = 44;
-const V6_AH = 51;
-const V6_DEST_OPTS = 60;
-/** Bounds the IPv6 extension header walk on hostile packets. */
-const MAX_EXT_HEADERS = 16;
 
 /**
  * From an IP packet to the UDP datagram inside it. The result is left in the public fields
@@ -105,9 +105,9 @@ export class UdpExtractor {
         const r = this.afterV6Fragment(whole, this.fragments.lastNextHeader);
         return r === UDP_FOUND ? FRAGMENT_COMPLETED : r;
       }
-      if (nh === V6_HOP_BY_HOP || nh === V6_ROUTING || nh === V6_DEST_OPTS || nh === V6_AH) {
+      if (isSkippableExtension(nh)) {
         if (p + 2 > end) return MALFORMED;
-        const len = nh === V6_AH ? (f[p + 1] + 2) * 4 : (f[p + 1] + 1) * 8;
+        const len = extensionLength(nh, f[p + 1]);
         nh = f[p];
         p += len;
         if (p > end) return MALFORMED;
@@ -123,9 +123,10 @@ export class UdpExtractor {
     let p = 0;
     for (let i = 0; i < MAX_EXT_HEADERS; i++) {
       if (nh === PROTO_UDP) return this.udp(b, p, b.length);
-      if (nh !== V6_DEST_OPTS && nh !== V6_ROUTING && nh !== V6_AH) return NOT_UDP;
+      // After the fragment header only headers of the fragmentable part can follow.
+      if (nh === V6_HOP_BY_HOP || !isSkippableExtension(nh)) return NOT_UDP;
       if (p + 2 > b.length) return MALFORMED;
-      const len = nh === V6_AH ? (b[p + 1] + 2) * 4 : (b[p + 1] + 1) * 8;
+      const len = extensionLength(nh, b[p + 1]);
       nh = b[p];
       p += len;
     }

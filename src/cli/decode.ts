@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { CaptureFileError, newCaptureStats, readCaptureFile } from '../capture/capture-reader.js';
 import { decoderSettingsFromConfig } from '../config/decoder-settings.js';
 import type { FlowgateConfig } from '../config/types.js';
@@ -8,6 +8,7 @@ import { toJsonLine } from '../record/json.js';
 import { ExporterStats } from '../stats/exporter-stats.js';
 import { type DecodedFile, formatDecodeSummary } from './decode-summary.js';
 import { type LineSink, LineWriter } from './line-writer.js';
+import { byteProgressBar } from './progress-bar.js';
 
 export interface DecodeCommandOptions {
   /** Show a progress bar (default: when stderr is a terminal). */
@@ -69,7 +70,7 @@ export async function runDecode(
       let n = 0;
       for (const d of readCaptureFile(path, stats)) {
         if (bar === null && opts.progress && n === 0 && stats.fileBytes >= PROGRESS_MIN_BYTES) {
-          bar = progressBar(err, path, stats.fileBytes);
+          bar = byteProgressBar(err, path, stats.fileBytes);
         }
         sink.nowMs = d.receivedAtMs;
         decoder.decode(d, sink);
@@ -97,18 +98,4 @@ export async function runDecode(
   }
   err.write(formatDecodeSummary(done, sink.snapshot()));
   return exitCode;
-}
-
-function progressBar(err: NodeJS.WritableStream, path: string, total: number): cliProgress.SingleBar {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: err,
-      format: `${path} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta}s`,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
 }

@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { FlowLogSource } from '../cloud/flow-log-source.js';
 import type { CloudProvider } from '../cloud/parse-flow-log.js';
 import { Checkpoint } from '../cloud/read/checkpoint.js';
@@ -11,6 +11,7 @@ import type { FlowgateConfig } from '../config/types.js';
 import { Enricher } from '../enrich/enricher.js';
 import { toJsonLine } from '../record/json.js';
 import { type LineSink, LineWriter } from './line-writer.js';
+import { byteProgressBar } from './progress-bar.js';
 
 export interface IngestCommandOptions {
   /** AWS: the flow log's LogFormat, for files without a header line. */
@@ -132,7 +133,7 @@ export async function runIngest(
     if (opts.progress && opts.follow !== true) {
       const pending = await reader.pending();
       const total = pending.reduce((n, p) => n + p.bytes, 0);
-      if (total > 0) bar = progressBar(err, reader.description, total);
+      if (total > 0) bar = byteProgressBar(err, reader.description, total);
     }
     await flowLogs.run(opts.follow === true, stopped.signal);
   } catch (e) {
@@ -173,18 +174,4 @@ class OutputClosed extends Error {}
 
 function unitName(provider: CloudProvider): string {
   return provider === 'aws' ? 'lines' : provider === 'gcp' ? 'entries' : 'flow tuples';
-}
-
-function progressBar(err: NodeJS.WritableStream, what: string, total: number): cliProgress.SingleBar {
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: err,
-      format: `${what} [{bar}] {percentage}% | {value}/{total} bytes | eta {eta}s`,
-      hideCursor: true,
-      clearOnComplete: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0);
-  return bar;
 }

@@ -3,11 +3,12 @@
  * 127.0.0.1:<free port>, its data in a temp dir removed by stop(). The account is Azurite's
  * well-known development account (devstoreaccount1, its published key).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './child-process.js';
 import { freePort } from './traffic.js';
 
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -37,11 +38,6 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 export async function startAzurite(): Promise<RunningAzurite> {
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-azurite-'));
   const port = await freePort('tcp');
@@ -69,12 +65,7 @@ export async function startAzurite(): Promise<RunningAzurite> {
     out += d.toString();
   });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited(child);
-      clearTimeout(killer);
-    }
+    await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;

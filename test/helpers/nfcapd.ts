@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { stopChild } from './child-process.js';
 
 /**
  * nfcapd (nfdump's collector, from Debian) as the independent receiver some tests compare with.
@@ -34,10 +35,5 @@ export async function startNfcapd(
 
 /** SIGTERM makes nfcapd flush and close its current file; SIGKILL after 10 s if it hangs. */
 export async function stopNfcapd(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  await stopChild(proc, 10_000);
 }

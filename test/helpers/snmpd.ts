@@ -4,11 +4,12 @@
  * (/etc/snmp, /var/lib/snmp) is read or written. Answers v2c for community `public` and, if asked,
  * SNMPv3 for one authPriv user.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './child-process.js';
 
 export const SNMPD = '/usr/sbin/snmpd';
 
@@ -47,11 +48,6 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 export async function startSnmpd(opts: { v3User?: SnmpdV3User } = {}): Promise<RunningSnmpd> {
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-snmpd-'));
   const persist = join(dir, 'persist');
@@ -86,12 +82,7 @@ export async function startSnmpd(opts: { v3User?: SnmpdV3User } = {}): Promise<R
     stdio: 'ignore',
   });
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited(child);
-      clearTimeout(killer);
-    }
+    await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
   };
 

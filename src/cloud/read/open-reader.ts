@@ -88,5 +88,5 @@ export function openFlowLogReader(loc: FlowLogLocation): FlowLogReader {
   }
   return isFolder
     ? new FolderReader(loc.source, { checkpoint: loc.checkpoint, pollMs: loc.pollMs, ...pattern })
-    : new FileReader(loc.source, { checkpoint: loc.checkpoint });
+    : new FileReader(loc.source, { checkpoint: loc.checkpoint, pollMs: loc.pollMs });
 }
