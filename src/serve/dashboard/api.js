@@ -30,16 +30,23 @@ export async function getJson(path, params = {}) {
   for (const [k, v] of Object.entries(params))
     if (v !== null && v !== undefined && v !== '') qs.set(k, String(v));
   const url = qs.size > 0 ? `${path}?${qs}` : path;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const sent = sessionStorage.getItem(TOKEN_KEY);
     const res = await fetch(url, { headers: headers(), cache: 'no-store' });
     if (res.status === 401 && askToken !== null) {
-      const hadToken = sessionStorage.getItem(TOKEN_KEY) !== null;
-      sessionStorage.removeItem(TOKEN_KEY);
-      // Every panel refreshes at once: they share one login form.
-      pendingLogin ??= askToken(hadToken ? 'invalid token' : null).finally(() => {
-        pendingLogin = null;
-      });
-      sessionStorage.setItem(TOKEN_KEY, await pendingLogin);
+      // Every panel refreshes at once and they share one login form. A 401 for a token that has
+      // since been replaced (another panel's login finished while this request was on its way)
+      // says nothing about the new one: retry with it instead of throwing it away and asking again.
+      const current = sessionStorage.getItem(TOKEN_KEY);
+      if (current !== null && current !== sent) continue;
+      if (pendingLogin === null) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        pendingLogin = askToken(sent !== null ? 'invalid token' : null).finally(() => {
+          pendingLogin = null;
+        });
+        pendingLogin.then((token) => sessionStorage.setItem(TOKEN_KEY, token));
+      }
+      await pendingLogin;
       continue;
     }
     const body = await res.json().catch(() => null);
