@@ -35,6 +35,11 @@ command -v conntrack >/dev/null || need+=(conntrack)
 command -v iperf3 >/dev/null || need+=(iperf3)
 # nftables: the agent adds one table so that a host without a firewall tracks connections.
 command -v nft >/dev/null || need+=(nftables)
+# Deployment checks (test/deploy): systemd-analyze verifies the units and scores their sandbox,
+# setpriv (util-linux) runs the collector as an unprivileged user, strace watches what it writes.
+command -v systemd-analyze >/dev/null || need+=(systemd)
+command -v setpriv >/dev/null || need+=(util-linux)
+command -v strace >/dev/null || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${need[*]} (run as root, or: sudo apt-get install -y ${need[*]})" >&2

@@ -25,15 +25,17 @@ import type { AlertEvent, AlertSink } from './detect/alert.js';
 import { AlertStore } from './detect/alert-store.js';
 import { DetectionEngine, type DetectionStatus } from './detect/engine.js';
 import { Enricher, type EnricherSources, type EnricherStats } from './enrich/enricher.js';
+import { RateLimitedWarning } from './log/rate-limited-warning.js';
 import { Mitigator } from './mitigate/mitigator.js';
 import { buildNotifiers } from './notify/notifiers.js';
 import { DatagramQueue } from './pipeline/datagram-queue.js';
 import { RecordBatcher } from './pipeline/record-batcher.js';
 import { AllowList } from './receive/allowlist.js';
+import { ExporterRateLimit } from './receive/exporter-rate-limit.js';
 import { KernelDropSampler } from './receive/kernel-drops.js';
 import { parseListenAddress } from './receive/listen-address.js';
 import { ReceiveThread } from './receive/receive-thread.js';
-import { DEFAULT_TCP_IDLE_MS, TcpIpfixReceiver } from './receive/tcp-ipfix-receiver.js';
+import { TcpIpfixReceiver, type TcpLimitCounters } from './receive/tcp-ipfix-receiver.js';
 import { type TeeTargetStats, UdpTee, type UdpTeeOptions } from './receive/tee.js';
 import { type BoundListener, recvBufferWarning, UdpReceiver } from './receive/udp-receiver.js';
 import { normalizeExporterAddress } from './record/address.js';
@@ -90,9 +92,33 @@ export interface CollectorStats extends ExporterStatsSnapshot {
    * (flow.queuebytes each; 0 without receiving threads): a ring is full at either bound.
    */
   queue: { capacity: number; ringBytes: number; depth: number; highWater: number; drops: number };
-  decode: { datagrams: number; failures: number };
+  /**
+   * `templates`: NetFlow v9/IPFIX templates held now over all exporters (decode.maxtemplates);
+   * `exportersEvicted`: exporters forgotten after decode.exporteridle of silence to make room for new ones
+   * while the exporter table was full (decode.maxexporters); `exportersReclaimed`: exporters that
+   * never sent a record whose templates went to one that does, the shared pool being full.
+   */
+  decode: {
+    datagrams: number;
+    failures: number;
+    templates: number;
+    exportersEvicted: number;
+    exportersReclaimed: number;
+  };
   output: { name: string; depth: number; written: number; drops: number };
-  tcp: { connections: number; connectionsTotal: number; framingErrors: number };
+  /**
+   * IPFIX over TCP. `refused`: connections closed at once by flow.tcpmaxconnections /
+   * flow.tcpmaxperpeer; `timeouts`: closed after flow.tcpidletimeout of silence (idle) or for not
+   * completing a message within flow.tcpmessagetimeout (stalled); `ratePauses`: reads paused by
+   * flow.ratelimit.
+   */
+  tcp: {
+    connections: number;
+    connectionsTotal: number;
+    framingErrors: number;
+  } & TcpLimitCounters;
+  /** Every bound that protects memory and CPU from hostile input, as configured. */
+  limits: CollectorLimits;
   templateDb: { path: string | null; loaded: number; lastSaveError: string | null };
   /** Enrichment stage: records seen, AS/geo databases and lookups. */
   enrich: EnricherStats;
@@ -113,6 +139,52 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   cloud: FlowLogSourceStats[];
 }
 
+export interface CollectorLimits {
+  maxexporters: number;
+  maxtemplatesperexporter: number;
+  maxtemplates: number;
+  /** Seconds. */
+  exporteridle: number;
+  maxfieldspertemplate: number;
+  maxfieldlength: number;
+  maxsflowsamples: number;
+  maxsflowrecords: number;
+  /** Seconds. */
+  templatettl: number;
+  ratelimit: number;
+  rateburst: number | null;
+  tcpmaxconnections: number;
+  tcpmaxperpeer: number;
+  tcpidletimeout: number;
+  tcpmessagetimeout: number;
+  /** Datagrams and bytes between receive and decode (per receiving thread's ring). */
+  queue: number;
+  queuebytes: number;
+  /** Records waiting for the output. */
+  outputqueue: number;
+  /** flow.allow entries (0: any source may send). */
+  allow: number;
+}
+
+/** The limits section of /stats, from the configuration. */
+function limitsOf(config: FlowgateConfig): CollectorLimits {
+  const { extrafields: _mapped, ...d } = config.decode;
+  const f = config.flow;
+  return {
+    ...d,
+    ratelimit: f.ratelimit,
+    rateburst: f.rateburst,
+    tcpmaxconnections: f.tcpmaxconnections,
+    tcpmaxperpeer: f.tcpmaxperpeer,
+    tcpidletimeout: f.tcpidletimeout,
+    tcpmessagetimeout: f.tcpmessagetimeout,
+    queue: f.queue,
+    queuebytes: f.queuebytes,
+    outputqueue: config.output.queue,
+    allow: f.allow.length,
+  };
+}
+
 /** What a configuration reload did. */
 export interface ReloadResult {
   /** Settings applied live, e.g. "detection", "output.file". */
@@ -128,6 +200,11 @@ const RESTART_ONLY: readonly [string, (c: FlowgateConfig) => unknown][] = [
   ['flow.udpbuffer', (c) => c.flow.udpbuffer],
   ['flow.queue', (c) => c.flow.queue],
   ['flow.workers', (c) => c.flow.workers],
+  ['flow.ratelimit', (c) => [c.flow.ratelimit, c.flow.rateburst]],
+  [
+    'flow.tcp limits',
+    (c) => [c.flow.tcpmaxconnections, c.flow.tcpmaxperpeer, c.flow.tcpidletimeout, c.flow.tcpmessagetimeout],
+  ],
   ['general', (c) => c.general],
   ['decode', (c) => c.decode],
   ['store', (c) => c.store],
@@ -258,9 +335,13 @@ async function openStore(config: FlowgateConfig, injected: FlowStore | undefined
   try {
     await store.open();
   } catch (err) {
-    throw new Error(
-      `flow store at ${dir} cannot be opened (another flowgate using it? a damaged file?): ${message(err)}`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    const text = message(err);
+    const why =
+      code === 'EACCES' || code === 'EROFS' || /permission denied|read-only file system/i.test(text)
+        ? 'not writable by this user: check the owner of general.datadir (systemd StateDirectory, the container volume)'
+        : 'another flowgate using it? a damaged file?';
+    throw new Error(`flow store at ${dir} cannot be opened (${why}): ${text}`);
   }
   return store;
 }
@@ -365,6 +446,21 @@ function sumTeeStats(per: (TeeTargetStats[] | null)[]): TeeTargetStats[] | null 
       lastError: all.find((x) => x.lastError !== null)?.lastError ?? null,
     };
   });
+}
+
+/** TCP limit counters of several listeners, summed. */
+function sumTcpLimits(per: TcpLimitCounters[]): TcpLimitCounters {
+  return {
+    refused: {
+      maxConnections: per.reduce((n, l) => n + l.refused.maxConnections, 0),
+      maxPerPeer: per.reduce((n, l) => n + l.refused.maxPerPeer, 0),
+    },
+    timeouts: {
+      idle: per.reduce((n, l) => n + l.timeouts.idle, 0),
+      stalled: per.reduce((n, l) => n + l.timeouts.stalled, 0),
+    },
+    ratePauses: per.reduce((n, l) => n + l.ratePauses, 0),
+  };
 }
 
 /** The ingest uploader as configured (its spool under the data directory by default), or null. */
@@ -663,17 +759,26 @@ export async function startCollector(
   }
   if (config.flow.tee.targets.length > 0)
     logger.info({ targets: config.flow.tee.targets }, 'forwarding every datagram to the tee targets');
+  // flow.ratelimit for the sockets read here and for TCP (receiving threads keep their own).
+  const rateLimit = ExporterRateLimit.create({
+    perSecond: config.flow.ratelimit,
+    burst: config.flow.rateburst,
+  });
   const onUdp = (payload: Buffer, src: string, srcPort: number, dstPort: number): void => {
     const address = normalizeExporterAddress(src);
     if (!allow.allows(address)) {
       stats.notAllowed(address);
       return;
     }
+    // The tee relays what arrived, limited or not: other collectors apply their own limits.
     tee?.forward(payload, address);
+    if (rateLimit !== null && !rateLimit.allows(address, Date.now())) return;
     enqueue(payload, address, srcPort, dstPort, null);
   };
 
   let tcpFramingErrors = 0;
+  const tcpLimitWarning = new RateLimitedWarning(logger);
+  const logLimit = (src: string, text: string): void => tcpLimitWarning.warn({ exporter: src }, text);
   const udp =
     threadCount > 0
       ? []
@@ -681,8 +786,12 @@ export async function startCollector(
   const tcp = config.flow.tcplisten.map(
     (a) =>
       new TcpIpfixReceiver(parseListenAddress(a), {
-        idleTimeoutMs: DEFAULT_TCP_IDLE_MS,
+        idleTimeoutMs: config.flow.tcpidletimeout * 1000,
+        messageTimeoutMs: config.flow.tcpmessagetimeout * 1000,
+        maxConnections: config.flow.tcpmaxconnections,
+        maxPerPeer: config.flow.tcpmaxperpeer,
         maxMessageBytes: MAX_TCP_MESSAGE,
+        rateLimit,
         allows: (address) => allow.allows(address),
         onMessage: (payload, src, srcPort, dstPort, id) => enqueue(payload, src, srcPort, dstPort, id),
         onClose: (id) => {
@@ -697,6 +806,7 @@ export async function startCollector(
           logger.warn({ exporter: src }, text);
         },
         onNotAllowed: (src) => stats.notAllowed(src),
+        onLimit: (src, text) => logLimit(src, text),
       }),
   );
   // Every bound that protects memory, stated once at start (what is hit is counted in the stats).
@@ -708,6 +818,19 @@ export async function startCollector(
       outputQueue: config.output.queue,
       storeQueue: config.store.enabled ? config.store.queue : null,
       exporterAllowList: config.flow.allow.length > 0 ? config.flow.allow : 'any',
+      rateLimit:
+        config.flow.ratelimit > 0
+          ? { perSecond: config.flow.ratelimit, burst: config.flow.rateburst }
+          : 'off',
+      tcp:
+        config.flow.tcplisten.length > 0
+          ? {
+              maxConnections: config.flow.tcpmaxconnections,
+              maxPerPeer: config.flow.tcpmaxperpeer,
+              idleTimeoutSec: config.flow.tcpidletimeout,
+              messageTimeoutSec: config.flow.tcpmessagetimeout,
+            }
+          : 'off',
     },
     'limits in force',
   );
@@ -740,7 +863,9 @@ export async function startCollector(
             tee: config.flow.tee.targets.length > 0 ? teeOptions(config) : null,
             ringBytes: config.flow.queuebytes,
             ringDatagrams: config.flow.queue,
+            rateLimit: { perSecond: config.flow.ratelimit, burst: config.flow.rateburst },
             onNotAllowed: (address, n) => stats.notAllowed(address, n),
+            onRateLimited: (address, n) => stats.rateLimited(address, n),
             onExit: (why) => logger.error({}, `${why}: its listeners receive nothing more`),
           }),
         ),
@@ -827,6 +952,7 @@ export async function startCollector(
     alerts,
     stats(): CollectorStats {
       const rings = threads.map((t) => t.reader.counters());
+      if (rateLimit !== null) for (const [a, n] of rateLimit.takeLimited()) stats.rateLimited(a, n);
       return {
         uptimeSec: Math.round((Date.now() - startedAt) / 1000),
         listeners,
@@ -838,13 +964,22 @@ export async function startCollector(
           highWater: Math.max(queue.highWater, ...rings.map((r) => r.highWater)),
           drops: queue.drops + rings.reduce((n, r) => n + r.drops, 0),
         },
-        decode: { datagrams: decoded, failures: decodeFailures },
+        decode: {
+          datagrams: decoded,
+          failures: decodeFailures,
+          templates: decoder.templates.store.templatesHeld,
+          exportersEvicted: decoder.templates.store.exportersEvicted,
+          exportersReclaimed: decoder.templates.store.exportersReclaimed,
+        },
         output: outputStats(lines?.name ?? output.name, batcher, lines !== null ? linesLane() : null),
         tcp: {
           connections: tcp.reduce((n, r) => n + r.connections, 0),
           connectionsTotal: tcp.reduce((n, r) => n + r.connectionsTotal, 0),
           framingErrors: tcpFramingErrors,
+          ...sumTcpLimits(tcp.map((r) => r.limits)),
         },
+        // Restart-only but for the allow-list: what is in force is what the collector started with.
+        limits: { ...limitsOf(config), allow: current.flow.allow.length },
         templateDb: { path: templateDbPath, loaded: templatesLoaded, lastSaveError },
         enrich: enricher.stats(),
         store:

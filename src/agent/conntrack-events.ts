@@ -78,7 +78,31 @@ function keyOf(family: 4 | 6, protocol: number, t: TupleFields): FlowKey {
   };
 }
 
+const U8 = 255;
+const U16 = 65535;
+const U32 = 4294967295;
+
+/** Largest value of each numeric tuple field; a line with anything else is not parsed. */
+const FIELD_MAX: Readonly<Record<string, number>> = {
+  sport: U16,
+  dport: U16,
+  type: U8,
+  code: U8,
+  packets: Number.MAX_SAFE_INTEGER,
+  bytes: Number.MAX_SAFE_INTEGER,
+};
+
 const EVENT_TYPES: ReadonlySet<string> = new Set(['NEW', 'UPDATE', 'DESTROY']);
+
+/**
+ * A decimal field within 0..max, or -1. Number() alone would take "", "0x10", "1e3" and "\u0000"
+ * (NaN or 0), and a port of 70000 would reach the IPFIX exporter's u16 writes.
+ */
+function decimal(value: string, max: number): number {
+  if (!/^[0-9]{1,20}$/.test(value)) return -1;
+  const n = Number(value);
+  return n <= max ? n : -1;
+}
 
 /** One entry per line of conntrack output; null for summaries, blank lines and anything unparseable. */
 export function parseConntrackLine(line: string): ConntrackEntry | null {
@@ -89,6 +113,8 @@ export function parseConntrackLine(line: string): ConntrackEntry | null {
   const first = tokens[0] ?? '';
   if (first.startsWith('[') && /^\[\d+(\.\d+)?\]$/.test(first)) {
     timeMs = Math.round(Number(first.slice(1, -1)) * 1000);
+    // Hundreds of digits are no time: Infinity would become a flow's start.
+    if (!Number.isSafeInteger(timeMs)) return null;
     i++;
   }
   const maybeEvent = tokens[i] ?? '';
@@ -127,15 +153,19 @@ export function parseConntrackLine(line: string): ConntrackEntry | null {
     }
     if (name === 'id') {
       // An ICMP tuple ends "type= code= id=" (the echo id); any other id= is the conntrack id.
-      if (!(tokens[i - 1] ?? '').startsWith('code=')) id = Number(value);
+      if (!(tokens[i - 1] ?? '').startsWith('code=')) id = decimal(value, U32);
       continue;
     }
     if (cur === null) continue;
-    const n = Number(value);
+    if (name === 'dst') {
+      cur.dst = value;
+      continue;
+    }
+    const max = FIELD_MAX[name];
+    if (max === undefined) continue; // mark=, use=, zone=, portid=, delta-time=, … : not a flow's identity or counters
+    const n = decimal(value, max);
+    if (n < 0) return null;
     switch (name) {
-      case 'dst':
-        cur.dst = value;
-        break;
       case 'sport':
         cur.sport = n;
         break;
@@ -156,9 +186,6 @@ export function parseConntrackLine(line: string): ConntrackEntry | null {
         cur.bytes = n;
         cur.hasCounters = true;
         break;
-      default:
-        // mark=, use=, zone=, portid=, delta-time=, … : not part of a flow's identity or counters
-        break;
     }
   }
   if (tuples.length !== 2) return null;
@@ -167,7 +194,7 @@ export function parseConntrackLine(line: string): ConntrackEntry | null {
   return {
     type,
     timeMs,
-    id: id !== null && Number.isInteger(id) ? id : null,
+    id: id !== null && id >= 0 ? id : null,
     state: protocol === 6 ? state : null,
     orig: keyOf(family, protocol, o),
     reply: keyOf(family, protocol, r),

@@ -172,6 +172,9 @@ export class ConntrackSource {
 
   private async enableAccounting(): Promise<void> {
     // /proc/sys/net is per namespace: write it from inside the namespace the source watches.
+    // Already on (sysctl.d, or a unit that may not write /proc/sys): nothing to write.
+    const current = await runCommand(this.cmd(['cat', ACCT_PATH]));
+    if (current.code === 0 && current.stdout.trim() === '1') return;
     const r = await runCommand(this.cmd(['sh', '-c', `echo 1 > ${ACCT_PATH}`]));
     if (r.code !== 0 || r.error !== null) {
       const why = r.error?.message ?? r.stderr.trim();

@@ -2,6 +2,8 @@
 interface Pending {
   offsets: number[];
   parts: Buffer[];
+  /** Bytes held in parts (overlaps counted twice). */
+  bytes: number;
   /** Length of the whole datagram once the last fragment (more=0) is seen; -1 before. */
   total: number;
   /** Upper-layer protocol from the offset-0 fragment (IPv6: the fragment header's next header). */
@@ -12,6 +14,11 @@ interface Pending {
 const MAX_DATAGRAM = 65535;
 /** Fragments per datagram; more is an attack, not an MTU. */
 const MAX_PARTS = 64;
+/**
+ * Bytes held per datagram: overlaps may resend some, but not 64 near-full parts (4 MiB each, 1 GiB
+ * over maxPending datagrams); twice the largest datagram leaves room for honest retransmissions.
+ */
+const MAX_HELD_BYTES = 2 * MAX_DATAGRAM;
 
 /**
  * IP fragment reassembly (RFC 791, RFC 8200 section 4.5) for capture files. At most `maxPending`
@@ -44,7 +51,7 @@ export class FragmentReassembler {
         this.pending.delete(oldest);
         this.evicted++;
       }
-      p = { offsets: [], parts: [], total: -1, nextHeader: -1 };
+      p = { offsets: [], parts: [], bytes: 0, total: -1, nextHeader: -1 };
       this.pending.set(key, p);
     }
     const end = offset + data.length;
@@ -56,6 +63,7 @@ export class FragmentReassembler {
       misaligned ||
       badEnd ||
       p.parts.length >= MAX_PARTS ||
+      p.bytes + data.length > MAX_HELD_BYTES ||
       (p.total >= 0 && end > p.total)
     ) {
       return this.fail(key);
@@ -65,6 +73,7 @@ export class FragmentReassembler {
     // Copied: the frame's bytes belong to the capture reader.
     p.offsets.push(offset);
     p.parts.push(Buffer.from(data));
+    p.bytes += data.length;
     if (p.total < 0 || p.nextHeader < 0) return null;
     return this.complete(key, p);
   }

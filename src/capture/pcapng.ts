@@ -10,6 +10,8 @@ const EPB = 6;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
 const MAX_BLOCK = 16 << 20;
+/** The largest time a JavaScript Date holds (ECMA-262 section 21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
 
 interface PcapngInterface {
   linkType: number;
@@ -102,7 +104,14 @@ export function* readPcapngFrames(src: ByteSource, stats: CaptureStats): Generat
       const lo = le ? block.readUInt32LE(16) : block.readUInt32BE(16);
       // Split so nanosecond timestamps (> 2^53 units) keep sub-millisecond precision.
       const msPerUnit = 1000 / ifc.unitsPerSecond;
-      lastTimestampMs = Math.floor(hi * 4294967296 * msPerUnit + lo * msPerUnit + ifc.offsetSeconds * 1000);
+      const ms = Math.floor(hi * 4294967296 * msPerUnit + lo * msPerUnit + ifc.offsetSeconds * 1000);
+      // A coarse if_tsresol or a huge if_tsoffset can put a 64-bit timestamp millions of years
+      // away, past what a Date holds; outputs that format times would throw on it.
+      if (!(Math.abs(ms) <= MAX_DATE_MS)) {
+        stats.bad++;
+        continue;
+      }
+      lastTimestampMs = ms;
     }
     // Simple Packet Blocks carry no time: the last one seen stands in.
     frame.linkType = ifc.linkType;

@@ -79,7 +79,7 @@ export async function runCollect(
     await collector.stop();
     throw err;
   }
-  if (api !== null) logger.info({ listen: api.address }, 'serving the HTTP API');
+  if (api !== null) logger.info({ listen: api.address, url: api.url }, 'serving the HTTP API');
   let stopCompanion: (() => Promise<void>) | null = null;
   if (companion !== null) {
     try {

@@ -299,7 +299,9 @@ function parseLine(tokens: readonly string[], layout: Layout | string, out: Coll
 
 /** An address as PRODUCT.md writes it (IPv6 in RFC 5952 form), or null when it is not one. */
 function address(v: string): string | null {
-  const family = isIP(v);
+  // node:net accepts a zone (`fe80::1%eth0`, even `::3%4cf:4071`) that ipaddr.js throws on; a
+  // VPC address never has one.
+  const family = v.includes('%') ? 0 : isIP(v);
   if (family === 4) return v;
   if (family === 6) return ipaddr.IPv6.parse(v).toRFC5952String();
   return null;

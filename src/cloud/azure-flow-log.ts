@@ -185,7 +185,8 @@ function parseNsgEntry(entry: Obj, ctx: EntryContext, where: string, out: Collec
 function parseVnetEntry(entry: Obj, ctx: EntryContext, where: string, out: Collector): void {
   const fr = entry.flowRecords as Obj;
   ctx.resourceid = str(entry.targetResourceID) ?? str(entry.flowLogResourceID);
-  ctx.version = typeof entry.flowLogVersion === 'number' ? entry.flowLogVersion : 0;
+  // JSON.parse turns 1e309 into Infinity: only a plain small integer is a version.
+  ctx.version = Number.isSafeInteger(entry.flowLogVersion) ? (entry.flowLogVersion as number) : 0;
   if (!Array.isArray(fr.flows)) {
     out.fail(`${where}.flowRecords.flows`, 'missing or not an array: record skipped');
     return;
@@ -224,7 +225,9 @@ function uint(s: string | undefined, max: number): number | null {
 function address(s: string | undefined): string | null {
   if (s === undefined) return null;
   if (isIPv4(s)) return s;
-  if (isIPv6(s)) return ipaddr.IPv6.parse(s).toRFC5952String();
+  // node:net accepts a zone (`fe80::1%eth0`, even `::3%4cf:4071`) that ipaddr.js throws on; a
+  // VNet address never has one.
+  if (isIPv6(s) && !s.includes('%')) return ipaddr.IPv6.parse(s).toRFC5952String();
   return null;
 }
 

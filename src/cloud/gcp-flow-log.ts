@@ -88,7 +88,9 @@ function readAddress(conn: Obj, key: string, where: string): string {
   const v = conn[key];
   const at = `${where}.${key}`;
   if (typeof v !== 'string') throw new EntryError(at, `${key} is missing or not a string`);
-  const family = isIP(v);
+  // node:net accepts a zone (`fe80::1%eth0`, even `::3%4cf:4071`) that ipaddr.js throws on; a
+  // VPC address never has one.
+  const family = v.includes('%') ? 0 : isIP(v);
   if (family === 0)
     throw new EntryError(at, `${key} is not an IP address: ${JSON.stringify(v).slice(0, 60)}`);
   // RFC 5952 text for IPv6, as the record wants; IPv4-mapped IPv6 becomes the IPv4 address.

@@ -68,6 +68,8 @@ export function decoderSettingsFromConfig(config: FlowgateConfig): DecoderSettin
     limits: {
       maxExporters: d.maxexporters,
       maxTemplatesPerExporter: d.maxtemplatesperexporter,
+      maxTemplates: d.maxtemplates,
+      exporterIdleMs: d.exporteridle * 1000,
       maxFieldsPerTemplate: d.maxfieldspertemplate,
       maxFieldLength: d.maxfieldlength,
       maxSflowSamplesPerDatagram: d.maxsflowsamples,

@@ -58,7 +58,7 @@ export function loadConfigWith<T>(
     const read = readYaml(file);
     if ('problems' in read) throw new ConfigError(read.problems);
     source = read.source;
-    const js = source.doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const js = toPlainValue(source);
     if (js !== null && js !== undefined) {
       if (typeof js !== 'object' || Array.isArray(js)) {
         throw new ConfigError([`${file}:1: expected a mapping of sections, got ${showValue(js)}`]);
@@ -117,6 +117,19 @@ function readYaml(file: string): { source: FileSource } | { problems: string[] }
     };
   }
   return { source: { name: file, doc, lines } };
+}
+
+/**
+ * The document as plain values. The yaml library refuses a document whose aliases expand past
+ * maxAliasCount ("billion laughs") by throwing a bare ReferenceError; a configuration file must
+ * fail like any other bad file, with a ConfigError naming it.
+ */
+function toPlainValue(source: FileSource): unknown {
+  try {
+    return source.doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new ConfigError([`${source.name}:1: YAML aliases: ${(e as Error).message}`]);
+  }
 }
 
 function setIn(obj: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -392,6 +392,19 @@ export const configSchema = z.strictObject(
       // Receiving threads: one where there is a second core, so the sockets are read while the
       // main thread decodes; 0 reads them on the main thread.
       workers: nonNegativeInt().default(() => (availableParallelism() > 1 ? 1 : 0)),
+      // Per exporter address, datagrams (UDP) or messages (TCP) per second; 0: no limit. Beyond
+      // it datagrams are dropped before decode and counted (rateLimited), so one noisy or hostile
+      // source cannot take the decoder from the others.
+      ratelimit: nonNegativeInt().default(0),
+      // Bucket size: how many may arrive at once after a quiet spell; null: one second's worth.
+      rateburst: positiveInt().nullable().default(null),
+      // IPFIX over TCP: connections at once (all peers), and per peer address.
+      tcpmaxconnections: positiveInt().default(256),
+      tcpmaxperpeer: positiveInt().default(16),
+      // Seconds a connection may stay silent; and may take to complete a message once started
+      // (or its first message once connected), so a peer dribbling bytes (slowloris) is closed.
+      tcpidletimeout: positiveInt().default(300),
+      tcpmessagetimeout: positiveInt().default(30),
       tee: section({
         targets: list(listenAddressOrHost),
         sourcebind: text('a local address').nullable().default(null),
@@ -402,6 +415,9 @@ export const configSchema = z.strictObject(
     decode: section({
       maxexporters: positiveInt().default(DEFAULT_DECODE_LIMITS.maxExporters),
       maxtemplatesperexporter: positiveInt().default(DEFAULT_DECODE_LIMITS.maxTemplatesPerExporter),
+      maxtemplates: positiveInt().default(DEFAULT_DECODE_LIMITS.maxTemplates),
+      // Seconds; with maxexporters reached, exporters silent this long make room for new ones.
+      exporteridle: positiveInt().default(DEFAULT_DECODE_LIMITS.exporterIdleMs / 1000),
       maxfieldspertemplate: positiveInt().default(DEFAULT_DECODE_LIMITS.maxFieldsPerTemplate),
       maxfieldlength: positiveInt().default(DEFAULT_DECODE_LIMITS.maxFieldLength),
       maxsflowsamples: positiveInt().default(DEFAULT_DECODE_LIMITS.maxSflowSamplesPerDatagram),
@@ -681,6 +697,12 @@ export const configSchema = z.strictObject(
         .nullable()
         .default(null),
       allownotoken: bool().default(false),
+      // HTTPS when both are set (PEM files, read at start); plain HTTP otherwise.
+      tlscert: text('a PEM certificate file path').nullable().default(null),
+      tlskey: text('a PEM private key file path').nullable().default(null),
+    }).superRefine((a, ctx) => {
+      if ((a.tlscert === null) !== (a.tlskey === null))
+        ctx.addIssue({ code: 'custom', message: 'tlscert and tlskey go together' });
     }),
     log: section({
       level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),

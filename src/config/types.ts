@@ -85,6 +85,16 @@ export interface FlowgateConfig {
     queuebytes: number;
     /** Receiving threads the UDP listeners are spread over; 0 = read on the main thread. */
     workers: number;
+    /** Datagrams/messages per second per exporter address; 0 = no limit. */
+    ratelimit: number;
+    /** Token bucket size; null = ratelimit (one second's worth). */
+    rateburst: number | null;
+    /** IPFIX over TCP: open connections at most, over all peers and per peer address. */
+    tcpmaxconnections: number;
+    tcpmaxperpeer: number;
+    /** Seconds: silence before a connection is closed; time to complete a started message. */
+    tcpidletimeout: number;
+    tcpmessagetimeout: number;
     /** Forward every UDP datagram received, unchanged, to other collectors (receive/tee.ts). */
     tee: {
       /** "host:port" / "[v6]:port" of each collector; empty = no tee. */
@@ -100,6 +110,10 @@ export interface FlowgateConfig {
   decode: {
     maxexporters: number;
     maxtemplatesperexporter: number;
+    /** Templates over all exporters. */
+    maxtemplates: number;
+    /** Seconds of silence after which an exporter may be forgotten while maxexporters is reached. */
+    exporteridle: number;
     maxfieldspertemplate: number;
     maxfieldlength: number;
     maxsflowsamples: number;
@@ -273,6 +287,9 @@ export interface FlowgateConfig {
     token: string | null;
     /** Allow a non-loopback listen address without a token (logged loudly). */
     allownotoken: boolean;
+    /** PEM certificate (chain) and private key files: HTTPS when set (both or neither). */
+    tlscert: string | null;
+    tlskey: string | null;
   };
   log: {
     level: LogLevel;

@@ -9,6 +9,13 @@ export interface DecodeLimits {
   maxExporters: number;
   /** Templates (data + options) per exporter, over all its observation domains. */
   maxTemplatesPerExporter: number;
+  /** Templates over all exporters: a flood from many spoofed exporters stays bounded too. */
+  maxTemplates: number;
+  /**
+   * With maxExporters reached, exporters silent this long are forgotten to make room for new ones
+   * (a burst of spoofed sources then fills the table only for a while, not until a restart).
+   */
+  exporterIdleMs: number;
   /** Fields in one template. */
   maxFieldsPerTemplate: number;
   /** Bytes in one variable-length field value. */
@@ -24,6 +31,8 @@ export interface DecodeLimits {
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
   maxExporters: 10_000,
   maxTemplatesPerExporter: 1_024,
+  maxTemplates: 100_000,
+  exporterIdleMs: 600_000,
   maxFieldsPerTemplate: 256,
   maxFieldLength: 4_096,
   maxSflowSamplesPerDatagram: 256,

@@ -77,7 +77,11 @@ function wrap(e: FilterExpr, parens: boolean): string {
   return parens ? `(${s})` : s;
 }
 
-/** Filter text for `e`; parseFilter(formatFilter(e)) deep-equals `e`. */
+/**
+ * Filter text for `e`; parseFilter(formatFilter(e)) deep-equals `e` for every filter whose text
+ * stays within the parser's bounds (length and nesting depth): printing adds parentheses, so an
+ * expression parsed near those bounds may print past them.
+ */
 export function formatFilter(e: FilterExpr): string {
   switch (e.kind) {
     case 'any':

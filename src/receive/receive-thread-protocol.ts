@@ -1,3 +1,4 @@
+import type { RateLimitOptions } from './exporter-rate-limit.js';
 import type { TeeTargetStats, UdpTeeOptions } from './tee.js';
 import type { BoundListener } from './udp-receiver.js';
 
@@ -8,6 +9,8 @@ export interface ReceiveThreadData {
   udpbuffer: number;
   /** `flow.allow`. */
   allow: string[];
+  /** `flow.ratelimit` / `flow.rateburst` (perSecond 0: off). */
+  rateLimit: RateLimitOptions;
   /** `flow.tee`, or null without targets. */
   tee: UdpTeeOptions | null;
   /** The ring (datagram-ring.ts) it writes into. */
@@ -26,5 +29,13 @@ export type ReceiveEvent =
   | { type: 'ready'; listeners: BoundListener[] }
   | { type: 'failed'; error: string }
   | { type: 'reply'; id: number; error: string | null }
-  /** Sources refused by the allow-list since the last report, and the tee's counters. */
-  | { type: 'report'; notAllowed: [string, number][]; tee: TeeTargetStats[] | null };
+  /**
+   * Sources refused by the allow-list and datagrams over the rate limit, per source, since the
+   * last report; and the tee's counters.
+   */
+  | {
+      type: 'report';
+      notAllowed: [string, number][];
+      rateLimited: [string, number][];
+      tee: TeeTargetStats[] | null;
+    };

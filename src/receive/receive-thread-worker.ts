@@ -10,6 +10,7 @@ import { normalizeExporterAddress } from '../record/address.js';
 import { OTHER_EXPORTERS } from '../stats/exporter-stats.js';
 import { AllowList } from './allowlist.js';
 import { RingWriter } from './datagram-ring.js';
+import { ExporterRateLimit } from './exporter-rate-limit.js';
 import { parseListenAddress } from './listen-address.js';
 import type { ReceiveCommand, ReceiveEvent, ReceiveThreadData } from './receive-thread-protocol.js';
 import { UdpTee } from './tee.js';
@@ -28,6 +29,7 @@ const send = (e: ReceiveEvent): void => port.postMessage(e);
 const ring = new RingWriter(data.ring);
 let allow = new AllowList(data.allow);
 let tee: UdpTee | null = null;
+const rateLimit = ExporterRateLimit.create(data.rateLimit);
 let refused = new Map<string, number>();
 
 function refuse(address: string): void {
@@ -41,14 +43,18 @@ function onDatagram(payload: Buffer, src: string, srcPort: number, dstPort: numb
     refuse(address);
     return;
   }
+  // The tee relays what arrived, limited or not: other collectors apply their own limits.
   tee?.forward(payload, address);
-  ring.write(payload, address, srcPort, dstPort, Date.now());
+  const now = Date.now();
+  if (rateLimit !== null && !rateLimit.allows(address, now)) return;
+  ring.write(payload, address, srcPort, dstPort, now);
 }
 
 function report(): void {
   const notAllowed = [...refused];
   refused = new Map();
-  send({ type: 'report', notAllowed, tee: tee?.stats() ?? null });
+  const rateLimited = rateLimit === null ? [] : [...rateLimit.takeLimited()];
+  send({ type: 'report', notAllowed, rateLimited, tee: tee?.stats() ?? null });
 }
 
 const receivers = data.listen.map((a) => new UdpReceiver(parseListenAddress(a), data.udpbuffer, onDatagram));

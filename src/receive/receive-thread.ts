@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerUrl } from '../threads/worker-url.js';
 import { createRingBuffer, RingReader } from './datagram-ring.js';
+import type { RateLimitOptions } from './exporter-rate-limit.js';
 import type { ReceiveCommand, ReceiveEvent, ReceiveThreadData } from './receive-thread-protocol.js';
 import type { TeeTargetStats, UdpTeeOptions } from './tee.js';
 import type { BoundListener } from './udp-receiver.js';
@@ -24,8 +25,12 @@ export interface ReceiveThreadOptions {
   /** Ring size in bytes and in datagrams (`flow.queuebytes`, `flow.queue`). */
   ringBytes: number;
   ringDatagrams: number;
+  /** `flow.ratelimit` / `flow.rateburst`; absent: no limit. */
+  rateLimit?: RateLimitOptions;
   /** Called for every source the allow-list refused, with how many datagrams. */
   onNotAllowed: (address: string, datagrams: number) => void;
+  /** Called for every source over the rate limit, with how many datagrams it lost. */
+  onRateLimited?: (address: string, datagrams: number) => void;
   /** The thread stopped without being asked to (its sockets are gone). */
   onExit: (why: string) => void;
 }
@@ -51,6 +56,7 @@ export class ReceiveThread {
       udpbuffer: options.udpbuffer,
       allow: options.allow,
       tee: options.tee,
+      rateLimit: options.rateLimit ?? { perSecond: 0, burst: null },
       ring,
     };
     const worker = new Worker(workerUrl(import.meta.url, 'receive-thread-worker'), { workerData: data });
@@ -83,6 +89,7 @@ export class ReceiveThread {
   private onEvent(e: ReceiveEvent): void {
     if (e.type === 'report') {
       for (const [address, n] of e.notAllowed) this.options.onNotAllowed(address, n);
+      for (const [address, n] of e.rateLimited) this.options.onRateLimited?.(address, n);
       this.lastTee = e.tee;
     } else if (e.type === 'reply') {
       const call = this.calls.get(e.id);

@@ -157,6 +157,28 @@ export class FlowgateMetrics {
       ),
       tcpConnections: counter('tcp_connections_total', 'IPFIX-over-TCP connections accepted'),
       tcpFraming: counter('tcp_framing_errors_total', 'IPFIX-over-TCP connections closed on a framing error'),
+      tcpRefused: counter(
+        'tcp_refused_connections_total',
+        'IPFIX-over-TCP connections closed at once by flow.tcpmaxconnections (max_connections) or flow.tcpmaxperpeer (max_per_peer)',
+        ['reason'],
+      ),
+      tcpTimeouts: counter(
+        'tcp_timeouts_total',
+        'IPFIX-over-TCP connections closed by flow.tcpidletimeout (idle) or flow.tcpmessagetimeout (stalled)',
+        ['reason'],
+      ),
+      exportersEvicted: counter(
+        'exporters_evicted_total',
+        'Exporters forgotten after decode.exporteridle of silence to make room while decode.maxexporters was reached',
+      ),
+      exportersReclaimed: counter(
+        'template_reclaims_total',
+        'Exporters that never sent a record whose templates went to one that does (decode.maxtemplates reached)',
+      ),
+      rateLimited: counter(
+        'rate_limited_datagrams_total',
+        'Datagrams dropped by flow.ratelimit (per exporter address)',
+      ),
       datagrams: counter('datagrams_total', 'Datagrams decoded, per exporter', ['exporter']),
       bytes: counter('datagram_bytes_total', 'Datagram payload bytes decoded, per exporter', ['exporter']),
       records: counter('records_total', 'Flow records decoded, per exporter', ['exporter']),
@@ -195,6 +217,11 @@ export class FlowgateMetrics {
       queueHighWater: gauge(r, 'queue_high_water', 'Highest receive-to-decode queue depth seen'),
       outputDepth: gauge(r, 'output_queue_depth', 'Records waiting for the output'),
       tcpOpen: gauge(r, 'tcp_connections', 'IPFIX-over-TCP connections open'),
+      templatesHeld: gauge(
+        r,
+        'templates_held',
+        'NetFlow v9/IPFIX templates held over all exporters (decode.maxtemplates)',
+      ),
       exporters: gauge(r, 'exporters', 'Exporters tracked'),
       templates: gauge(r, 'templates', 'NetFlow v9/IPFIX templates held, per exporter', ['exporter']),
       lastSeen: gauge(r, 'exporter_last_seen_seconds', 'Unix time of the last datagram, per exporter', [
@@ -293,6 +320,14 @@ export class FlowgateMetrics {
     c.downsampled.follow(s.totals.downsampled);
     c.tcpConnections.follow(s.tcp.connectionsTotal);
     c.tcpFraming.follow(s.tcp.framingErrors);
+    c.tcpRefused.follow(s.tcp.refused.maxConnections, { reason: 'max_connections' });
+    c.tcpRefused.follow(s.tcp.refused.maxPerPeer, { reason: 'max_per_peer' });
+    c.tcpTimeouts.follow(s.tcp.timeouts.idle, { reason: 'idle' });
+    c.tcpTimeouts.follow(s.tcp.timeouts.stalled, { reason: 'stalled' });
+    c.rateLimited.follow(s.totals.rateLimited);
+    c.exportersEvicted.follow(s.decode.exportersEvicted);
+    c.exportersReclaimed.follow(s.decode.exportersReclaimed);
+    g.templatesHeld.set(s.decode.templates);
     g.uptime.set(s.uptimeSec);
     g.queueDepth.set(s.queue.depth);
     g.queueCapacity.set(s.queue.capacity);

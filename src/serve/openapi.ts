@@ -106,7 +106,10 @@ export const OPENAPI_DOCUMENT = {
                 'sequence, templateState, firstSeen, lastSeen, clockSkewSec: seconds the exporter clock ' +
                 'is behind the collector (negative: ahead; null for sFlow), clockSkewed: beyond ' +
                 'general.maxclockskew), totals (including clockSkewed, the count of flagged exporters), ' +
-                'notAllowed, interfaces, interfacesDropped; plus `store` (StoreHealth) when a store is configured',
+                'notAllowed and rateLimited (per source), interfaces, interfacesDropped, limits (every bound ' +
+                'on hostile input as configured); tcp has refused {maxConnections, maxPerPeer} and timeouts ' +
+                '{idle, stalled}; decode has templates (held over all exporters); plus `store` (StoreHealth) ' +
+                'when a store is configured',
               required: ['uptimeSec', 'listeners', 'exporters', 'totals', 'queue', 'output'],
             },
             'Statistics snapshot',

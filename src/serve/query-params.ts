@@ -19,6 +19,11 @@ const NICE_BUCKETS = [
 ];
 /** A bucket finer than this over the range would be too many points to return. */
 const MAX_POINTS = 10_000;
+/**
+ * The instants a Date can hold (ECMA-262 21.4.1.22: ±100,000,000 days around 1970). Beyond them an
+ * epoch time is no time at all (formatting it throws, 400 digits read as Infinity): refused.
+ */
+const MAX_TIME_MS = 8.64e15;
 
 export class QueryParamError extends Error {
   override readonly name = 'QueryParamError';
@@ -44,7 +49,12 @@ function single(q: QueryString, name: string): string | undefined {
 
 /** Epoch milliseconds (digits) or an ISO 8601 date-time. */
 export function parseTime(text: string, name: string): number {
-  if (/^-?\d+$/.test(text)) return Number(text);
+  if (/^-?\d+$/.test(text)) {
+    const ms = Number(text);
+    if (Math.abs(ms) > MAX_TIME_MS)
+      throw new QueryParamError(`${name} ${text} is out of range: epoch milliseconds within ±${MAX_TIME_MS}`);
+    return ms;
+  }
   // Date.parse also takes "March 7" and friends: only ISO 8601 is promised.
   const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
   if (!Number.isFinite(ms))
@@ -70,6 +80,9 @@ export function parseRange(q: QueryString, nowMs: number): TimeRange {
 export function parseFilterParam(q: QueryString): FilterExpr | null {
   const text = single(q, 'filter');
   if (text === undefined) return null;
+  // The parser takes NUL inside a value, but a DuckDB string cannot hold it (filterToSql refuses).
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw new QueryParamError(`filter has a NUL character at column ${nul + 1}`, nul);
   try {
     return parseFilter(text);
   } catch (err) {
@@ -116,7 +129,8 @@ export function parseBucket(q: QueryString, range: TimeRange): number {
     const want = spanSec / TARGET_POINTS;
     return NICE_BUCKETS.find((b) => b >= want) ?? Math.ceil(want / 86_400) * 86_400;
   }
-  if (!/^\d+$/.test(text) || Number(text) < 1)
+  // Above 2^53 the number is no longer the one written (and 400 digits read as Infinity).
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text)))
     throw new QueryParamError(`bucket "${text}" must be a positive number of seconds`);
   const bucket = Number(text);
   if (spanSec / bucket > MAX_POINTS)

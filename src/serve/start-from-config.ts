@@ -27,6 +27,11 @@ export async function startApiFromConfig(
     listen: config.api.listen,
     token: config.api.token,
     allowNoToken: config.api.allownotoken,
+    // The schema lets only both or neither through.
+    tls:
+      config.api.tlscert !== null && config.api.tlskey !== null
+        ? { cert: config.api.tlscert, key: config.api.tlskey }
+        : null,
     collector,
     templates: () => decoder.templates.exporterStats(),
     store,

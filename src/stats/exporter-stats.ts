@@ -90,11 +90,15 @@ export interface ExporterStatsSnapshot {
     samplingUnknown: number;
     sequenceMissing: number;
     notAllowed: number;
+    /** Datagrams (TCP: messages) dropped by flow.ratelimit. */
+    rateLimited: number;
     /** Exporters whose clockSkewed is true. */
     clockSkewed: number;
   };
   /** Datagrams refused by the allow-list, per source address. */
   notAllowed: Record<string, number>;
+  /** Datagrams over flow.ratelimit, per source address. */
+  rateLimited: Record<string, number>;
   interfaces: InterfaceCounters[];
   /** Interface counter samples not kept because the interface bound was reached. */
   interfacesDropped: number;
@@ -110,6 +114,7 @@ export class ExporterStats implements DecodeSink {
   nowMs = 0;
   private readonly exporters = new Map<string, ExporterCounters>();
   private readonly rejected = new Map<string, number>();
+  private readonly limited = new Map<string, number>();
   private readonly interfaces = new Map<string, InterfaceCounters>();
   private interfacesDropped = 0;
   private downsampled = 0;
@@ -195,9 +200,12 @@ export class ExporterStats implements DecodeSink {
 
   /** Datagrams refused by the allow-list (counted apart: refused sources are not exporters). */
   notAllowed(source: string, datagrams = 1): void {
-    const key =
-      this.rejected.has(source) || this.rejected.size < MAX_REJECTED_SOURCES ? source : OTHER_EXPORTERS;
-    this.rejected.set(key, (this.rejected.get(key) ?? 0) + datagrams);
+    countBounded(this.rejected, source, datagrams);
+  }
+
+  /** Datagrams dropped by the rate limit (counted apart, like refused ones: they may be spoofed). */
+  rateLimited(source: string, datagrams = 1): void {
+    countBounded(this.limited, source, datagrams);
   }
 
   snapshot(): ExporterStatsSnapshot {
@@ -212,6 +220,7 @@ export class ExporterStats implements DecodeSink {
       samplingUnknown: 0,
       sequenceMissing: 0,
       notAllowed: 0,
+      rateLimited: 0,
       clockSkewed: 0,
     };
     const maxClockSkewSec = this.opts.maxClockSkewSec ?? DEFAULT_MAX_CLOCK_SKEW_SEC;
@@ -258,12 +267,24 @@ export class ExporterStats implements DecodeSink {
       notAllowed[source] = n;
       totals.notAllowed += n;
     }
+    const rateLimited: Record<string, number> = {};
+    for (const [source, n] of this.limited) {
+      rateLimited[source] = n;
+      totals.rateLimited += n;
+    }
     return {
       exporters,
       totals,
       notAllowed,
+      rateLimited,
       interfaces: [...this.interfaces.values()],
       interfacesDropped: this.interfacesDropped,
     };
   }
+}
+
+/** Adds to a per-source count; sources beyond MAX_REJECTED_SOURCES are summed under "other". */
+function countBounded(counts: Map<string, number>, source: string, n: number): void {
+  const key = counts.has(source) || counts.size < MAX_REJECTED_SOURCES ? source : OTHER_EXPORTERS;
+  counts.set(key, (counts.get(key) ?? 0) + n);
 }

@@ -73,6 +73,17 @@ test('config check applies the environment: an override error names the variable
   );
 });
 
+test('config check refuses an API on a non-loopback address without a token, as collect would', () => {
+  const r = flowgate(['config', 'check', good], cleanEnv({ FLOWGATE_API_LISTEN: '0.0.0.0:8080' }));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /api\.listen 0\.0\.0\.0:8080 is not a loopback address and api\.token is not set/);
+  const withToken = flowgate(
+    ['config', 'check', good],
+    cleanEnv({ FLOWGATE_API_LISTEN: '0.0.0.0:8080', FLOWGATE_API_TOKEN: 'a-token-of-enough-length' }),
+  );
+  assert.equal(withToken.code, 0, withToken.stderr);
+});
+
 test('config print shows the effective configuration (file < env < --set)', () => {
   const r = flowgate(
     ['--config', good, '--set', 'flow.queue=777', 'config', 'print'],

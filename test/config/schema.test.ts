@@ -15,6 +15,12 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
     queuebytes: 64 * 1024 * 1024,
     // A receiving thread where there is a second core.
     workers: availableParallelism() > 1 ? 1 : 0,
+    ratelimit: 0,
+    rateburst: null,
+    tcpmaxconnections: 256,
+    tcpmaxperpeer: 16,
+    tcpidletimeout: 300,
+    tcpmessagetimeout: 30,
     tee: { targets: [], sourcebind: null, queue: 10_000, filter: [] },
   });
   assert.deepEqual(c.general, {
@@ -28,6 +34,8 @@ test('an empty configuration gives the PRODUCT.md defaults', () => {
   assert.deepEqual(c.decode, {
     maxexporters: 10_000,
     maxtemplatesperexporter: 1_024,
+    maxtemplates: 100_000,
+    exporteridle: 600,
     maxfieldspertemplate: 256,
     maxfieldlength: 4_096,
     maxsflowsamples: 256,

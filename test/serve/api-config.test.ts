@@ -30,7 +30,14 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 test('api defaults: enabled on 127.0.0.1:8080, no token, no opt-out', () => {
   const { config } = loadConfig({ env: {}, defaultFile: absent });
-  assert.deepEqual(config.api, { enabled: true, listen: '127.0.0.1:8080', token: null, allownotoken: false });
+  assert.deepEqual(config.api, {
+    enabled: true,
+    listen: '127.0.0.1:8080',
+    token: null,
+    allownotoken: false,
+    tlscert: null,
+    tlskey: null,
+  });
 });
 
 test('api.token from FLOWGATE_API_TOKEN_FILE; a short token is refused without showing it', () => {
@@ -76,7 +83,14 @@ test('startApiFromConfig: null when api.enabled is false; serves /stats of the c
     assert.equal(await startApiFromConfig(disabled, collector, decoder, quietLogger), null);
     const enabled = {
       ...testConfig({}),
-      api: { enabled: true, listen: '127.0.0.1:0', token: null, allownotoken: false },
+      api: {
+        enabled: true,
+        listen: '127.0.0.1:0',
+        token: null,
+        allownotoken: false,
+        tlscert: null,
+        tlskey: null,
+      },
     };
     const api = await startApiFromConfig(enabled, collector, decoder, quietLogger);
     assert.ok(api !== null);

@@ -148,9 +148,16 @@ test('/metrics: decode errors by kind, and counters never go down when a snapsho
       listeners: [],
       received: 10,
       queue: { capacity: 10, depth: 2, highWater: 3, drops: 1 },
-      decode: { datagrams: 10, failures: 0 },
+      decode: { datagrams: 10, failures: 0, templates: 0, exportersEvicted: 0, exportersReclaimed: 0 },
       output: { name: 'memory', depth: 0, written: records, drops: 0 },
-      tcp: { connections: 0, connectionsTotal: 0, framingErrors: 0 },
+      tcp: {
+        connections: 0,
+        connectionsTotal: 0,
+        framingErrors: 0,
+        refused: { maxConnections: 0, maxPerPeer: 0 },
+        timeouts: { idle: 0, stalled: 0 },
+        ratePauses: 0,
+      },
       templateDb: { path: null, loaded: 0, lastSaveError: null },
       exporters: [
         {
@@ -180,9 +187,11 @@ test('/metrics: decode errors by kind, and counters never go down when a snapsho
         samplingUnknown: 0,
         sequenceMissing: 7,
         notAllowed: 0,
+        rateLimited: 0,
         clockSkewed: 0,
       },
       notAllowed: {},
+      rateLimited: {},
       interfaces: [],
       interfacesDropped: 0,
     }) as unknown as CollectorStats;

@@ -309,17 +309,33 @@ export function readerSource(plan: ReaderPlan): string {
 }
 
 /** The generated reader, or null when this process forbids code generation. */
+/**
+ * Readers already generated, by their source and closure values. Exporters of one model send the
+ * same layouts, so thousands of templates share a handful of functions (each `new Function` costs
+ * tens of microseconds and kilobytes of code). Bounded: a flood of distinct layouts evicts the
+ * oldest, and a template keeps its function anyway.
+ */
+const generated = new Map<string, ReadFn>();
+export const MAX_CACHED_READERS = 1024;
+
 export function generateReader(plan: ReaderPlan): ReadFn | null {
   if (!codegenAllowed) return null;
+  const body = readerSource(plan);
+  const key = `${body}\0${plan.extraNames.join('\0')}\0${plan.extraKinds.join(',')}\0${plan.maxFieldLength}`;
+  const known = generated.get(key);
+  if (known !== undefined) return known;
   const prelude = `const { ${Object.keys(HELPERS).join(', ')} } = h;`;
   const factory = new Function(
     'h',
     'names',
     'kinds',
     'maxFieldLength',
-    `${prelude}\nreturn function read(buf, off, end, rec, scratch) {\n${readerSource(plan)}\n};`,
+    `${prelude}\nreturn function read(buf, off, end, rec, scratch) {\n${body}\n};`,
   ) as (h: typeof HELPERS, names: string[], kinds: ExtraKind[], maxFieldLength: number) => ReadFn;
-  return factory(HELPERS, plan.extraNames, plan.extraKinds, plan.maxFieldLength);
+  const read = factory(HELPERS, plan.extraNames, plan.extraKinds, plan.maxFieldLength);
+  if (generated.size >= MAX_CACHED_READERS) generated.delete(generated.keys().next().value as string);
+  generated.set(key, read);
+  return read;
 }
 
 function probeCodegen(): boolean {
@@ -330,4 +346,4 @@ function probeCodegen(): boolean {
   }
 }
 
-const codegenAllowed = probeCodegen();
+export const codegenAllowed = probeCodegen();

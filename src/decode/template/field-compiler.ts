@@ -5,7 +5,7 @@ import type { CompiledTemplate, RecordScratch, TemplateField, TemplateProtocol }
 import { VARIABLE_LENGTH } from './contract.js';
 import { applyDataLinkFrame } from './data-link-frame.js';
 import { type ExtraKind, extraKindOf, extraValue, ntpToEpochMs, stringAt, uintAt } from './extra-fields.js';
-import { generateReader, type ReaderPlan, type ReadFn } from './field-codegen.js';
+import { codegenAllowed, generateReader, type ReaderPlan, type ReadFn } from './field-codegen.js';
 import {
   ianaOp,
   type LengthRule,
@@ -38,9 +38,8 @@ export function compileTemplate(
   settings: DecoderSettings,
 ): CompiledTemplate {
   const plan = planTemplate(fields, protocol, settings);
-  const generated = generateReader(plan);
-  if (generated === null) return interpreted(plan, fields.length);
-  return new GeneratedTemplate(fields.length, plan.minRecordLength, plan.variable, generated);
+  if (!codegenAllowed) return interpreted(plan, fields.length);
+  return new GeneratedTemplate(plan, () => planTemplate(fields, protocol, settings), fields.length);
 }
 
 /** The operation-table reader alone (the fallback; also run by the tests on every mapping). */
@@ -123,13 +122,31 @@ function planTemplate(
   };
 }
 
+/**
+ * The generated reader, made when the first record is read rather than when the template arrives:
+ * a template flood (thousands of templates no data ever refers to) then costs no code generation,
+ * and a template never used keeps only its fields (the plan is made again on first use, so it is
+ * not held meanwhile).
+ */
 class GeneratedTemplate implements CompiledTemplate {
+  readonly minRecordLength: number;
+  readonly variable: boolean;
+  read: ReadFn;
+
   constructor(
+    plan: ReaderPlan,
+    replan: () => ReaderPlan,
     readonly fieldCount: number,
-    readonly minRecordLength: number,
-    readonly variable: boolean,
-    readonly read: ReadFn,
-  ) {}
+  ) {
+    this.minRecordLength = plan.minRecordLength;
+    this.variable = plan.variable;
+    this.read = (buf, off, end, rec, scratch) => {
+      const again = replan();
+      const generated = generateReader(again) ?? interpreted(again, fieldCount);
+      this.read = typeof generated === 'function' ? generated : generated.read.bind(generated);
+      return this.read(buf, off, end, rec, scratch);
+    };
+  }
 }
 
 function interpreted(plan: ReaderPlan, fieldCount: number): CompiledTemplate {

@@ -44,12 +44,12 @@ export function decodeIpfixMessages(d: Datagram, h: TemplateSetHandler, sink: De
     );
     return;
   }
-  const exp = h.store.exporter(exporter, d.srcPort, d.connectionId);
+  const exp = h.store.exporter(exporter, d.srcPort, d.connectionId, d.receivedAtMs);
   if (exp === null) {
     sink.error(
       exporter,
       'exporter_limit',
-      `IPFIX from ${exporter} dropped: already tracking ${h.store.settings.limits.maxExporters} exporters (limits.maxExporters)`,
+      `IPFIX from ${exporter} dropped: already tracking ${h.store.settings.limits.maxExporters} exporters (decode.maxexporters), none silent for decode.exporteridle`,
     );
     return;
   }

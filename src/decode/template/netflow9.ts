@@ -82,12 +82,12 @@ export function decodeNetflow9Message(d: Datagram, h: TemplateSetHandler, sink: 
     );
     return;
   }
-  const exp = h.store.exporter(exporter, d.srcPort, d.connectionId);
+  const exp = h.store.exporter(exporter, d.srcPort, d.connectionId, d.receivedAtMs);
   if (exp === null) {
     sink.error(
       exporter,
       'exporter_limit',
-      `NetFlow v9 from ${exporter} dropped: already tracking ${h.store.settings.limits.maxExporters} exporters (limits.maxExporters)`,
+      `NetFlow v9 from ${exporter} dropped: already tracking ${h.store.settings.limits.maxExporters} exporters (decode.maxexporters), none silent for decode.exporteridle`,
     );
     return;
   }

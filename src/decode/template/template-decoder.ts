@@ -166,7 +166,7 @@ export class TemplateDecoder implements TemplateSetHandler {
       sink.error(
         exp.address,
         'template_invalid',
-        `${what} has more than ${limits.maxFieldsPerTemplate} fields (limits.maxFieldsPerTemplate): ignored`,
+        `${what} has more than ${limits.maxFieldsPerTemplate} fields (decode.maxfieldspertemplate): ignored`,
       );
       return;
     }
@@ -175,16 +175,19 @@ export class TemplateDecoder implements TemplateSetHandler {
         sink.error(
           exp.address,
           'field_too_long',
-          `${what}: field ${f.enterprise === 0 ? f.id : `${f.enterprise}/${f.id}`} is ${f.length} bytes, over limits.maxFieldLength ${limits.maxFieldLength}: template ignored`,
+          `${what}: field ${f.enterprise === 0 ? f.id : `${f.enterprise}/${f.id}`} is ${f.length} bytes, over decode.maxfieldlength ${limits.maxFieldLength}: template ignored`,
         );
         return;
       }
     }
     if (this.store.defineTemplate(exp, dom, id, kind, fields, scopeFieldCount, receivedAtMs) === 'limit') {
+      const full = exp.templateCount >= limits.maxTemplatesPerExporter;
       sink.error(
         exp.address,
         'template_limit',
-        `${what} not stored: exporter already has ${limits.maxTemplatesPerExporter} templates (limits.maxTemplatesPerExporter)`,
+        full
+          ? `${what} not stored: exporter already has ${limits.maxTemplatesPerExporter} templates (decode.maxtemplatesperexporter)`
+          : `${what} not stored: the templates shared by all exporters are used up (decode.maxtemplates ${limits.maxTemplates}; each exporter keeps ${this.store.templateReserve} of its own)`,
       );
     }
   }
@@ -240,6 +243,7 @@ export class TemplateDecoder implements TemplateSetHandler {
       n++;
       p = next;
     }
+    if (n > 0) exp.productive = true;
     return n;
   }
 
@@ -283,7 +287,7 @@ export class TemplateDecoder implements TemplateSetHandler {
         sink.error(
           exp.address,
           'template_limit',
-          `sampler ${id} from ${describeDomain(exp, dom)} (rate ${rate}) not stored: sampler table full, already ${max} samplers (limits.maxTemplatesPerExporter)`,
+          `sampler ${id} from ${describeDomain(exp, dom)} (rate ${rate}) not stored: sampler table full, already ${max} samplers (decode.maxtemplatesperexporter)`,
         );
       }
     }
@@ -334,7 +338,7 @@ export class TemplateDecoder implements TemplateSetHandler {
         sink.error(
           exp.address,
           'field_too_long',
-          `template ${tpl.id} from ${describeDomain(exp, dom)}: variable-length field ${f.id} of ${l} bytes is over limits.maxFieldLength ${limit}: rest of set skipped`,
+          `template ${tpl.id} from ${describeDomain(exp, dom)}: variable-length field ${f.id} of ${l} bytes is over decode.maxfieldlength ${limit}: rest of set skipped`,
         );
         return true;
       }

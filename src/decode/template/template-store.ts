@@ -54,16 +54,45 @@ export class DomainState {
   }
 }
 
+/** Templates held over all exporters (decode.maxtemplates bounds it). */
+export interface TemplateTally {
+  held: number;
+  /**
+   * Templates each exporter may hold whatever the others do: a flood of spoofed exporters can use
+   * up the shared pool but not an exporter's own share, so a real exporter that sends a new
+   * template during the flood still has it decoded.
+   */
+  readonly reserve: number;
+  /** Templates beyond each exporter's reserve: what the shared pool holds. */
+  pooled: number;
+}
+
+/**
+ * The reserve per exporter: half of decode.maxtemplates spread over decode.maxexporters (5 with
+ * the defaults; 0 when maxtemplates is below twice maxexporters); the other half is the shared
+ * pool, so the UDP exporters' templates all fit within maxTemplates. (IPFIX-over-TCP sessions,
+ * bounded by flow.tcpmaxconnections instead, have a reserve each too.)
+ */
+export function templateReserve(maxTemplates: number, maxExporters: number): number {
+  return Math.floor(maxTemplates / maxExporters / 2);
+}
+
 /** Per exporter (address, or address + UDP port, or one IPFIX-over-TCP connection). */
 export class ExporterState {
   readonly domains = new Map<string, DomainState>();
   /** Every rate learnt in any of this exporter's domains (fallback for the others). */
   readonly sampling = new SamplingTable();
-  templateCount = 0;
+  private held = 0;
   /** When expired templates were last swept (see TemplateStore.defineTemplate). */
   sweptAtMs = Number.NEGATIVE_INFINITY;
   restarts = 0;
   lastSeenMs = 0;
+  /**
+   * Flow records have been decoded from it. When the shared template pool is full, exporters that
+   * never sent any (the spoofed sources of a template flood) give their templates up to those that
+   * did, so a real exporter's new template is decoded during a flood.
+   */
+  productive = false;
   /** v9 36/37 (options data): the exporter's flow cache timeouts, seconds. */
   activeTimeoutSec: number | null = null;
   inactiveTimeoutSec: number | null = null;
@@ -83,6 +112,7 @@ export class ExporterState {
     readonly port: number | null,
     readonly connectionId: string | null,
     readonly settings: ExporterDecodeSettings,
+    private readonly tally: TemplateTally = { held: 0, reserve: 0, pooled: 0 },
   ) {
     this.streamSuffix = connectionId !== null ? `@tcp:${connectionId}` : port !== null ? `@${port}` : '';
   }
@@ -93,6 +123,19 @@ export class ExporterState {
    * grow memory: the bound is the per-exporter template limit, as every useful domain holds at
    * least one template).
    */
+  get templateCount(): number {
+    return this.held;
+  }
+
+  /** Every change of the count goes through here, so the store-wide tally stays exact. */
+  countTemplates(delta: number): void {
+    const t = this.tally;
+    const pooledBefore = Math.max(0, this.held - t.reserve);
+    this.held += delta;
+    t.held += delta;
+    t.pooled += Math.max(0, this.held - t.reserve) - pooledBefore;
+  }
+
   domain(protocol: TemplateProtocol, id: number, maxDomains: number): DomainState | null {
     const k = protocol === 'netflow9' ? `v9:${id}` : `ipfix:${id}`;
     let dom = this.domains.get(k);
@@ -106,7 +149,7 @@ export class ExporterState {
 
   removeTemplate(dom: DomainState, id: number): boolean {
     if (!dom.templates.delete(id)) return false;
-    this.templateCount--;
+    this.countTemplates(-1);
     return true;
   }
 
@@ -121,7 +164,7 @@ export class ExporterState {
         }
       }
     }
-    this.templateCount -= n;
+    this.countTemplates(-n);
     return n;
   }
 
@@ -147,7 +190,7 @@ export class ExporterState {
         n++;
       }
     }
-    this.templateCount -= n;
+    this.countTemplates(-n);
     return n;
   }
 
@@ -181,8 +224,23 @@ export class TemplateStore {
   private readonly exporters = new Map<string, ExporterState>();
   private readonly byConnection = new Map<string, ExporterState>();
   private readonly settingsCache = new Map<string, ExporterDecodeSettings>();
+  private readonly tally: TemplateTally;
+  /** decode.maxtemplates less every exporter's reserve. */
+  private readonly poolSize: number;
+  /** When every exporter's expired templates were last swept (decode.maxtemplates reached). */
+  private sweptAllAtMs = Number.NEGATIVE_INFINITY;
+  private evictedAtMs = Number.NEGATIVE_INFINITY;
+  /** Exporters that never sent a record whose templates went to a productive exporter. */
+  exportersReclaimed = 0;
+  /** Exporters dropped after limits.exporterIdleMs of silence to make room (table full). */
+  exportersEvicted = 0;
 
-  constructor(readonly settings: DecoderSettings) {}
+  constructor(readonly settings: DecoderSettings) {
+    const { maxTemplates, maxExporters } = settings.limits;
+    const reserve = templateReserve(maxTemplates, maxExporters);
+    this.tally = { held: 0, reserve, pooled: 0 };
+    this.poolSize = Math.max(0, maxTemplates - maxExporters * reserve);
+  }
 
   exporterSettings(address: string): ExporterDecodeSettings {
     let s = this.settingsCache.get(address);
@@ -194,10 +252,18 @@ export class TemplateStore {
     return s;
   }
 
-  /** The state of an exporter, created on first sight; null when the exporter limit is reached. */
-  exporter(address: string, srcPort: number, connectionId: string | null): ExporterState | null {
+  /**
+   * The state of an exporter, created on first sight; null when the exporter limit is reached and
+   * no exporter has been silent long enough to make room (`nowMs`: the datagram's receive time).
+   */
+  exporter(
+    address: string,
+    srcPort: number,
+    connectionId: string | null,
+    nowMs?: number,
+  ): ExporterState | null {
     const settings = this.exporterSettings(address);
-    return this.exporterByKey(address, settings.keyByPort ? srcPort : null, connectionId, settings);
+    return this.exporterByKey(address, settings.keyByPort ? srcPort : null, connectionId, settings, nowMs);
   }
 
   /** `port` only when the exporter is keyed by port (ignored over TCP). */
@@ -206,6 +272,7 @@ export class TemplateStore {
     port: number | null,
     connectionId: string | null,
     settings: ExporterDecodeSettings,
+    nowMs?: number,
   ): ExporterState | null {
     // Over TCP the connection is the transport session of RFC 7011 section 8: templates are its own.
     if (connectionId !== null) port = null;
@@ -217,19 +284,78 @@ export class TemplateStore {
           : address;
     let exp = this.exporters.get(key);
     if (exp === undefined) {
-      if (this.exporters.size >= this.settings.limits.maxExporters) return null;
-      exp = new ExporterState(key, address, port, connectionId, settings);
+      // TCP sessions are bounded by flow.tcpmaxconnections and cannot be spoofed: a table filled
+      // by spoofed UDP sources must not lock out an exporter that connects.
+      if (connectionId === null && this.udpExporters() >= this.settings.limits.maxExporters) {
+        if (nowMs === undefined || !this.evictIdle(nowMs)) return null;
+      }
+      exp = new ExporterState(key, address, port, connectionId, settings, this.tally);
       this.exporters.set(key, exp);
       if (connectionId !== null) this.byConnection.set(connectionId, exp);
     }
     return exp;
   }
 
+  private udpExporters(): number {
+    return this.exporters.size - this.byConnection.size;
+  }
+
+  /**
+   * With the exporter table full, exporters silent for limits.exporterIdleMs make room (at most one
+   * scan a second); true if any went. Exporters that keep sending, if only template refreshes, stay.
+   */
+  private evictIdle(nowMs: number, keep: ExporterState | null = null): boolean {
+    if (nowMs - this.evictedAtMs < SWEEP_INTERVAL_MS && nowMs >= this.evictedAtMs) return false;
+    this.evictedAtMs = nowMs;
+    let n = 0;
+    for (const [key, e] of this.exporters) {
+      // A TCP session's state lives as long as its connection (closeConnection removes it).
+      if (e === keep || e.connectionId !== null) continue;
+      if (nowMs - e.lastSeenMs < this.settings.limits.exporterIdleMs) continue;
+      e.countTemplates(-e.templateCount);
+      this.exporters.delete(key);
+      n++;
+    }
+    this.exportersEvicted += n;
+    return n > 0;
+  }
+
   closeConnection(connectionId: string): void {
     const exp = this.byConnection.get(connectionId);
     if (exp === undefined) return;
     this.byConnection.delete(connectionId);
+    exp.countTemplates(-exp.templateCount);
     this.exporters.delete(exp.key);
+  }
+
+  /**
+   * Frees pooled templates for a productive exporter: every template of the first exporter that
+   * has sent none but holds more than its reserve. True when the pool has room again.
+   */
+  private evictUnproductive(exp: ExporterState): boolean {
+    const reserve = this.tally.reserve;
+    for (const e of this.exporters.values()) {
+      if (e === exp || e.productive || e.templateCount <= reserve) continue;
+      for (const dom of e.domains.values()) e.removeAll(dom, null);
+      this.exportersReclaimed++;
+      if (!this.poolFull(exp)) return true;
+    }
+    return false;
+  }
+
+  /** Whether a new template of `exp` would go to the shared pool, and the pool is full. */
+  private poolFull(exp: ExporterState): boolean {
+    return exp.templateCount >= this.tally.reserve && this.tally.pooled >= this.poolSize;
+  }
+
+  /** Templates each exporter may hold however full the shared pool is. */
+  get templateReserve(): number {
+    return this.tally.reserve;
+  }
+
+  /** Templates held now over all exporters. */
+  get templatesHeld(): number {
+    return this.tally.held;
   }
 
   all(): IterableIterator<ExporterState> {
@@ -264,10 +390,20 @@ export class TemplateStore {
       }
       if (exp.templateCount >= limits.maxTemplatesPerExporter) return 'limit';
     }
+    if (old === undefined && this.poolFull(exp)) {
+      // Room comes from expired templates, then from exporters silent for exporterIdleMs (the
+      // spoofed sources of a flood that has ended).
+      if (nowMs - this.sweptAllAtMs >= SWEEP_INTERVAL_MS || nowMs < this.sweptAllAtMs) {
+        this.sweptAllAtMs = nowMs;
+        for (const e of this.exporters.values()) e.removeExpired(nowMs - limits.templateTtlMs);
+        if (this.poolFull(exp)) this.evictIdle(nowMs, exp);
+      }
+      if (this.poolFull(exp) && !(exp.productive && this.evictUnproductive(exp))) return 'limit';
+    }
     const compiled = compileTemplate(fields, dom.protocol, this.settings);
     dom.templates.set(id, { id, kind, fields, scopeFieldCount, compiled, refreshedAtMs: nowMs });
     if (old === undefined) {
-      exp.templateCount++;
+      exp.countTemplates(1);
       return 'added';
     }
     return 'replaced';

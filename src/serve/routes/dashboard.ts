@@ -2,16 +2,19 @@
  * The web dashboard: a static page (src/serve/dashboard/) and the uPlot chart library from
  * node_modules, served by the API process. Only a fixed list of files is served (no path from the
  * request ever reaches the file system), read once at registration. The page has its own strict
- * CSP: scripts, styles and API calls from this origin only, no inline code, never framed.
+ * CSP: scripts, styles and API calls from this origin only, no inline code (index.html has none:
+ * keep it that way, or the browser refuses it), no plugins, no <base>, forms posted to this origin
+ * only, never framed. The API adds the other security headers to every response (api-server.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
+/** img-src data: for the page's empty favicon (`href="data:,"`, so the browser asks for none). */
 export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; frame-ancestors 'none'";
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
