@@ -139,32 +139,26 @@ export interface CollectorStats extends ExporterStatsSnapshot {
   cloud: FlowLogSourceStats[];
 }
 
-export interface CollectorLimits {
-  maxexporters: number;
-  maxtemplatesperexporter: number;
-  maxtemplates: number;
-  /** Seconds. */
-  exporteridle: number;
-  maxfieldspertemplate: number;
-  maxfieldlength: number;
-  maxsflowsamples: number;
-  maxsflowrecords: number;
-  /** Seconds. */
-  templatettl: number;
-  ratelimit: number;
-  rateburst: number | null;
-  tcpmaxconnections: number;
-  tcpmaxperpeer: number;
-  tcpidletimeout: number;
-  tcpmessagetimeout: number;
-  /** Datagrams and bytes between receive and decode (per receiving thread's ring). */
-  queue: number;
-  queuebytes: number;
-  /** Records waiting for the output. */
-  outputqueue: number;
-  /** flow.allow entries (0: any source may send). */
-  allow: number;
-}
+/**
+ * The limits section of /stats: every decode.* bound, the flow.* rate and TCP limits and queues as
+ * configured (seconds where the key is in seconds), the output queue, and the allow-list's size.
+ */
+export type CollectorLimits = Omit<FlowgateConfig['decode'], 'extrafields'> &
+  Pick<
+    FlowgateConfig['flow'],
+    | 'ratelimit'
+    | 'rateburst'
+    | 'tcpmaxconnections'
+    | 'tcpmaxperpeer'
+    | 'tcpidletimeout'
+    | 'tcpmessagetimeout'
+    | 'queue'
+    | 'queuebytes'
+  > & {
+    outputqueue: number;
+    /** flow.allow entries (0: any source may send). */
+    allow: number;
+  };
 
 /** The limits section of /stats, from the configuration. */
 function limitsOf(config: FlowgateConfig): CollectorLimits {

@@ -14,31 +14,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../helpers/collector-process.js';
+import { heavyTcpV5 } from '../helpers/netflow5-heavy-flow.js';
 import { freePort, stopProcess, waitForOutput } from '../helpers/traffic.js';
-
-/** NetFlow v5, one TCP ACK record to 10.0.0.5 of 2,000 packets over one second; `seq` numbers records. */
-function v5(seq: number): Buffer {
-  const b = Buffer.alloc(24 + 48);
-  const now = Date.now();
-  b.writeUInt16BE(5, 0);
-  b.writeUInt16BE(1, 2);
-  b.writeUInt32BE(1_000_000, 4);
-  b.writeUInt32BE(Math.floor(now / 1000), 8);
-  b.writeUInt32BE((now % 1000) * 1_000_000, 12);
-  b.writeUInt32BE(seq, 16);
-  const o = 24;
-  b.writeUInt32BE(0xc6336407, o); // 198.51.100.7
-  b.writeUInt32BE(0x0a000005, o + 4); // 10.0.0.5
-  b.writeUInt32BE(2_000, o + 16);
-  b.writeUInt32BE(200_000, o + 20);
-  b.writeUInt32BE(1_000_000 - 1_000, o + 24);
-  b.writeUInt32BE(1_000_000, o + 28);
-  b.writeUInt16BE(40_000 + (seq % 20_000), o + 32);
-  b.writeUInt16BE(443, o + 34);
-  b[o + 37] = 0x10;
-  b[o + 38] = 6;
-  return b;
-}
 
 function lines(file: string): Record<string, unknown>[] {
   if (!existsSync(file)) return [];
@@ -86,7 +63,7 @@ test('SIGHUP and POST /api/reload change a threshold and the output file while a
     // ~200 datagrams/s: 400,000 pps to 10.0.0.5 (the first threshold is far above it).
     const sender = (async () => {
       while (sending) {
-        for (let i = 0; i < 10; i++) sock.send(v5(seq++), udpPort, '127.0.0.1');
+        for (let i = 0; i < 10; i++) sock.send(heavyTcpV5(seq++), udpPort, '127.0.0.1');
         await sleep(50);
       }
     })();

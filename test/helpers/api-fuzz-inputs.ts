@@ -177,6 +177,26 @@ export const unicodeText: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...SQL_FRAGMENTS),
 );
 
+/** One path segment: route names, dot segments, broken percent-encoding, or random text encoded. */
+export const pathSegment: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    ...['api', 'flows', 'top', 'timeseries', 'exporters', 'alerts', 'templates', 'reload', 'openapi.json'],
+    ...['healthz', 'readyz', 'stats', 'metrics', 'dashboard', 'app.js', '..', '.', '', '%2e%2e', '%2F'],
+    ...['%00', '%', '%zz', 'é'],
+  ),
+  unicodeText.map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, '_'))),
+);
+
+/**
+ * The request path for random segments and query pairs; null to skip the case. HEAD gets ASCII
+ * only and no huge path: a refused request's error body would be read as the next response.
+ */
+export function fuzzPath(segments: string[], pairs: QueryPair[], method: string): string | null {
+  const path = `/${segments.join('/')}${pairs.length > 0 ? `?${queryStringOf(pairs)}` : ''}`;
+  if (method !== 'HEAD') return path;
+  return path.length > 15_000 ? null : path.replace(/[^\x21-\x7e]/g, '%C3%A9');
+}
+
 // ---- filter expressions ----
 
 const RECORD_PORTS = ['11963', '53', '80', '443', '0', '65535', '65536', '4294967296'];

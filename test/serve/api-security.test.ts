@@ -30,6 +30,7 @@ import { OPENAPI_DOCUMENT } from '../../src/serve/openapi.js';
 import { DASHBOARD_CSP, DASHBOARD_PATHS } from '../../src/serve/routes/dashboard.js';
 import { quietLogger } from '../collector/helpers.js';
 import { REPO_ROOT } from '../helpers/collector-process.js';
+import { heavyTcpV5 } from '../helpers/netflow5-heavy-flow.js';
 import { freePort, stopProcess, waitForOutput } from '../helpers/traffic.js';
 import { startStack } from './helpers.js';
 
@@ -348,30 +349,6 @@ async function udpSink(): Promise<{ port: number; datagrams: Buffer[]; close(): 
   return { port: sock.address().port, datagrams, close: () => sock.close() };
 }
 
-/** NetFlow v5, one TCP record to 10.0.0.5 of 2,000 packets over one second (above the test threshold). */
-function v5(seq: number): Buffer {
-  const b = Buffer.alloc(24 + 48);
-  const now = Date.now();
-  b.writeUInt16BE(5, 0);
-  b.writeUInt16BE(1, 2);
-  b.writeUInt32BE(1_000_000, 4);
-  b.writeUInt32BE(Math.floor(now / 1000), 8);
-  b.writeUInt32BE(seq, 16);
-  b.writeUInt32BE(0xc6336407, 24); // 198.51.100.7
-  b.writeUInt32BE(0x0a000005, 28); // 10.0.0.5
-  b.writeUInt16BE(3, 36); // input interface: something SNMP could name
-  b.writeUInt16BE(4, 38);
-  b.writeUInt32BE(2_000, 40);
-  b.writeUInt32BE(200_000, 44);
-  b.writeUInt32BE(1_000_000 - 1_000, 48);
-  b.writeUInt32BE(1_000_000, 52);
-  b.writeUInt16BE(40_000 + (seq % 20_000), 56);
-  b.writeUInt16BE(443, 58);
-  b[61] = 0x10;
-  b[62] = 6;
-  return b;
-}
-
 async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -509,7 +486,7 @@ test('flowgate collect with every secret set: no secret in any response (body or
     let seq = 0;
     const sender = (async () => {
       while (sending) {
-        for (let i = 0; i < 10; i++) sock.send(v5(seq++), udpPort, '127.0.0.1');
+        for (let i = 0; i < 10; i++) sock.send(heavyTcpV5(seq++), udpPort, '127.0.0.1');
         await sleep(50);
       }
     })();
