@@ -758,6 +758,20 @@ export async function startCollector(
     perSecond: config.flow.ratelimit,
     burst: config.flow.rateburst,
   });
+  const rateWarning = new RateLimitedWarning(logger);
+  /** Datagrams a source lost to flow.ratelimit: counted, and said in the log (at most every 10 s). */
+  const rateLimited = (address: string, n: number): void => {
+    stats.rateLimited(address, n);
+    rateWarning.warn(
+      { exporter: address, datagrams: n, ratelimit: config.flow.ratelimit },
+      `datagrams from ${address} over flow.ratelimit (${config.flow.ratelimit}/s) dropped before decode`,
+    );
+  };
+  const drainRateLimit = (): void => {
+    if (rateLimit !== null) for (const [a, n] of rateLimit.takeLimited()) rateLimited(a, n);
+  };
+  const rateTimer = rateLimit === null ? null : setInterval(drainRateLimit, 1000);
+  rateTimer?.unref();
   const onUdp = (payload: Buffer, src: string, srcPort: number, dstPort: number): void => {
     const address = normalizeExporterAddress(src);
     if (!allow.allows(address)) {
@@ -832,6 +846,7 @@ export async function startCollector(
   const udpBound: BoundListener[] = [];
   /** A start that failed half-way closes what it had opened, so nothing is left bound or running. */
   const abandonStart = async (): Promise<void> => {
+    if (rateTimer !== null) clearInterval(rateTimer);
     await Promise.all([
       ...udp.map((r) => r.stop()),
       ...tcp.map((r) => r.stop()),
@@ -859,7 +874,7 @@ export async function startCollector(
             ringDatagrams: config.flow.queue,
             rateLimit: { perSecond: config.flow.ratelimit, burst: config.flow.rateburst },
             onNotAllowed: (address, n) => stats.notAllowed(address, n),
-            onRateLimited: (address, n) => stats.rateLimited(address, n),
+            onRateLimited: rateLimited,
             onExit: (why) => logger.error({}, `${why}: its listeners receive nothing more`),
           }),
         ),
@@ -946,7 +961,7 @@ export async function startCollector(
     alerts,
     stats(): CollectorStats {
       const rings = threads.map((t) => t.reader.counters());
-      if (rateLimit !== null) for (const [a, n] of rateLimit.takeLimited()) stats.rateLimited(a, n);
+      drainRateLimit();
       return {
         uptimeSec: Math.round((Date.now() - startedAt) / 1000),
         listeners,
@@ -1082,6 +1097,7 @@ export async function startCollector(
       stopping ??= (async () => {
         if (saveTimer !== null) clearInterval(saveTimer);
         if (detectionTimer !== null) clearInterval(detectionTimer);
+        if (rateTimer !== null) clearInterval(rateTimer);
         await Promise.all([
           ...udp.map((r) => r.stop()),
           ...tcp.map((r) => r.stop()),

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
 import { startCollector } from '../../src/collector.js';
-import { EchoDecoder, quietLogger, sendUdp, testConfig, waitFor } from './helpers.js';
+import { EchoDecoder, logCapture, sendUdp, testConfig, waitFor } from './helpers.js';
 
 /** Datagrams from another loopback address (all of 127/8 is local on Linux). */
 async function sendFrom(address: string, port: number, n: number): Promise<void> {
@@ -23,13 +23,14 @@ async function sendFrom(address: string, port: number, n: number): Promise<void>
 for (const workers of [0, 1]) {
   test(`flow.ratelimit (workers ${workers}): one source over its bucket is limited, another is not`, async () => {
     const base = testConfig({});
+    const { logger, lines } = logCapture();
     const c = await startCollector(
       {
         ...base,
         flow: { ...base.flow, workers, ratelimit: 5, rateburst: 20 },
         output: { ...base.output, discard: true },
       },
-      quietLogger,
+      logger,
       { decoder: new EchoDecoder() },
     );
     try {
@@ -65,6 +66,15 @@ for (const workers of [0, 1]) {
       assert.equal(s.limits.maxtemplates, base.decode.maxtemplates);
       assert.equal(s.limits.tcpmessagetimeout, base.flow.tcpmessagetimeout);
       assert.equal(s.decode.templates, 0);
+      // Said in the log too, once for the burst (then at most every 10 s).
+      await waitFor(
+        'the warning',
+        () => lines.some((l) => String(l.msg).includes('over flow.ratelimit')),
+        5000,
+      );
+      const warnings = lines.filter((l) => String(l.msg).includes('over flow.ratelimit'));
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0]?.exporter, '127.0.0.1');
     } finally {
       await c.stop();
     }

@@ -41,6 +41,8 @@ const FIXED_FIELDS: readonly [number, number][] = [
 ];
 
 /** A template field as it is written on the wire. */
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, tcpFrame, udpFrame } from '../../eval/detection/frames.js';
+import { type CapturedPacket, writePcapFile } from '../../eval/detection/pcap-writer.js';
 export interface WireField {
   id: number;
   length: number;
@@ -355,4 +357,47 @@ export function spoofedAddress(i: number): string {
   const a = 10 + Math.floor(i / (254 * 256));
   if (a > 254) throw new Error(`spoofed exporter ${i}: beyond 127/8`);
   return `127.${a}.${b}.${c}`;
+}
+
+// ---- the legitimate exporter's traffic: a capture softflowd replays during the attacks ----
+
+export interface ExpectedFlow {
+  key: string;
+  packets: number;
+  ipBytes: number;
+}
+
+export const flowKey = (proto: unknown, src: unknown, sport: unknown, dst: unknown, dport: unknown) =>
+  `${proto} ${src}:${sport} > ${dst}:${dport}`;
+
+/**
+ * A capture of 24 TCP flows (SYN, data, FIN) and 12 UDP flows, each with its own 5-tuple, with
+ * recent timestamps; the flows softflowd must export from it.
+ */
+export function writeLegitCapture(path: string): ExpectedFlow[] {
+  const packets: CapturedPacket[] = [];
+  const flows: ExpectedFlow[] = [];
+  let tsUs = (Date.now() - 120_000) * 1000;
+  for (let f = 0; f < 36; f++) {
+    const tcp = f < 24;
+    const src = `10.9.${f}.1`;
+    const dst = `198.51.100.${f + 1}`;
+    const sport = 40_000 + f;
+    const dport = tcp ? 443 : 53;
+    const count = 1 + (f % 7);
+    let ipBytes = 0;
+    for (let p = 0; p < count; p++) {
+      const size = (f * 37 + p * 101) % 1400;
+      const flags = p === 0 ? TCP_SYN : p === count - 1 ? TCP_FIN | TCP_ACK : TCP_ACK | TCP_PSH;
+      const fr = tcp
+        ? tcpFrame(src, dst, sport, dport, flags, p === 0 ? 0 : size, p + 1, p + 1)
+        : udpFrame(src, dst, sport, dport, size, p + 1);
+      packets.push({ tsUs, frame: fr.frame, wireLength: fr.wireLength });
+      ipBytes += fr.wireLength - 14;
+      tsUs += 1000;
+    }
+    flows.push({ key: flowKey(tcp ? 6 : 17, src, sport, dst, dport), packets: count, ipBytes });
+  }
+  writePcapFile(path, packets);
+  return flows;
 }
