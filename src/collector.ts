@@ -627,6 +627,7 @@ export async function startCollector(
     maxInterfaces: MAX_INTERFACES,
     downsample: config.general.downsample,
     maxClockSkewSec: config.general.maxclockskew,
+    exporterIdleMs: config.decode.exporteridle * 1000,
     forward: (rec) => {
       if (!enricher.apply(rec)) return;
       batcher.add(rec);

@@ -27,6 +27,9 @@ class ExporterCounters {
   /** Null until a datagram with an export time arrives (sFlow has none). */
   clockSkew: ClockSkewEstimate | null = null;
 
+  /** Receive time of its last error (errors alone keep a source active too). */
+  lastErrorMs = 0;
+
   constructor(readonly address: string) {}
 }
 
@@ -39,6 +42,12 @@ export interface ExporterStatsOptions {
   downsample: number;
   /** Seconds of exporter clock skew beyond which an exporter is flagged (general.maxclockskew; default 10). */
   maxClockSkewSec?: number;
+  /**
+   * With maxExporters reached, exporters silent this long give their place to a new one
+   * (decode.exporteridle): after a burst of spoofed sources, a new exporter has its own counters
+   * again rather than sharing "other". Default: never.
+   */
+  exporterIdleMs?: number;
   /** Where records go next (the batcher). */
   forward: (rec: FlowRecord) => void;
 }
@@ -118,6 +127,7 @@ export class ExporterStats implements DecodeSink {
   private readonly interfaces = new Map<string, InterfaceCounters>();
   private interfacesDropped = 0;
   private downsampled = 0;
+  private evictedAtMs = Number.NEGATIVE_INFINITY;
   // The same exporter reports datagram, sequence and records in a row: skip the map lookup.
   private last: ExporterCounters | null = null;
 
@@ -128,7 +138,8 @@ export class ExporterStats implements DecodeSink {
     if (last !== null && last.address === address) return last;
     let e = this.exporters.get(address);
     if (e === undefined) {
-      const key = this.exporters.size < this.opts.maxExporters ? address : OTHER_EXPORTERS;
+      if (this.tracked() >= this.opts.maxExporters) this.evictIdle();
+      const key = this.tracked() < this.opts.maxExporters ? address : OTHER_EXPORTERS;
       e = this.exporters.get(key);
       if (e === undefined) {
         e = new ExporterCounters(key);
@@ -138,6 +149,24 @@ export class ExporterStats implements DecodeSink {
     }
     this.last = e;
     return e;
+  }
+
+  /** Exporters with their own entry ("other" does not count). */
+  private tracked(): number {
+    return this.exporters.size - (this.exporters.has(OTHER_EXPORTERS) ? 1 : 0);
+  }
+
+  /** Drops exporters idle for exporterIdleMs (at most one scan a second). */
+  private evictIdle(): void {
+    const idle = this.opts.exporterIdleMs;
+    const now = this.nowMs;
+    if (idle === undefined || now - this.evictedAtMs < 1000) return;
+    this.evictedAtMs = now;
+    for (const [key, e] of this.exporters) {
+      if (key === OTHER_EXPORTERS) continue;
+      if (now - Math.max(e.firstSeenMs, e.lastSeenMs, e.lastErrorMs) >= idle) this.exporters.delete(key);
+    }
+    this.last = null;
   }
 
   record(rec: FlowRecord): void {
@@ -158,6 +187,7 @@ export class ExporterStats implements DecodeSink {
 
   error(exporter: string, kind: DecodeErrorKind, message: string): void {
     const e = this.exporter(exporter);
+    e.lastErrorMs = this.nowMs;
     e.errors.set(kind, (e.errors.get(kind) ?? 0) + 1);
     e.lastError = message;
   }

@@ -91,6 +91,34 @@ test('exporters beyond decode.maxexporters share the "other" bucket', () => {
   );
 });
 
+test('with the table full, exporters idle for exporterIdleMs give their place to a new one', () => {
+  const s = new ExporterStats({
+    maxExporters: 2,
+    maxInterfaces: 10,
+    downsample: 1,
+    exporterIdleMs: 60_000,
+    forward: () => {},
+  });
+  s.nowMs = 1_000_000;
+  s.datagram('192.0.2.1', 'netflow5', 100, null);
+  s.error('192.0.2.2', 'unknown_version', 'garbage');
+  // 192.0.2.1 keeps sending; 192.0.2.2 (errors only) falls silent.
+  s.nowMs += 30_000;
+  s.datagram('192.0.2.1', 'netflow5', 100, null);
+  s.datagram('192.0.2.3', 'netflow5', 100, null);
+  s.nowMs += 40_000;
+  s.datagram('192.0.2.1', 'netflow5', 100, null);
+  s.datagram('192.0.2.4', 'netflow5', 100, null);
+  assert.deepEqual(
+    s.snapshot().exporters.map((e) => [e.address, e.datagrams]),
+    [
+      ['192.0.2.1', 3],
+      ['other', 1],
+      ['192.0.2.4', 1],
+    ],
+  );
+});
+
 test('sequence reports feed gap accounting per exporter and stream', () => {
   const s = new ExporterStats({ maxExporters: 10, maxInterfaces: 10, downsample: 1, forward: () => {} });
   s.sequence('192.0.2.1', 'v5:0/0', 0, 30);
