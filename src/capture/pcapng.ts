@@ -1,3 +1,4 @@
+import { MAX_DATE_MS } from '../record/date-range.js';
 import type { ByteSource } from './byte-source.js';
 import type { CapturedFrame, CaptureStats } from './frame.js';
 
@@ -10,8 +11,6 @@ const EPB = 6;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
 const MAX_BLOCK = 16 << 20;
-/** The largest time a JavaScript Date holds (ECMA-262 section 21.4.1.1). */
-const MAX_DATE_MS = 8.64e15;
 
 interface PcapngInterface {
   linkType: number;

@@ -8,6 +8,7 @@
  * and buckets idle for a while are forgotten at the next sweep.
  */
 import { OTHER_EXPORTERS } from '../stats/exporter-stats.js';
+import { countPerSource } from '../stats/source-counts.js';
 
 export interface RateLimitOptions {
   /** Datagrams (or TCP messages) per second per source; 0 turns the limit off. */
@@ -74,9 +75,7 @@ export class ExporterRateLimit {
       return true;
     }
     if (!count) return false;
-    const key =
-      this.limited.has(address) || this.limited.size < MAX_REPORTED_SOURCES ? address : OTHER_EXPORTERS;
-    this.limited.set(key, (this.limited.get(key) ?? 0) + 1);
+    countPerSource(this.limited, address, 1, MAX_REPORTED_SOURCES);
     return false;
   }
 

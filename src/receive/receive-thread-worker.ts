@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { normalizeExporterAddress } from '../record/address.js';
-import { OTHER_EXPORTERS } from '../stats/exporter-stats.js';
+import { countPerSource } from '../stats/source-counts.js';
 import { AllowList } from './allowlist.js';
 import { RingWriter } from './datagram-ring.js';
 import { ExporterRateLimit } from './exporter-rate-limit.js';
@@ -32,15 +32,10 @@ let tee: UdpTee | null = null;
 const rateLimit = ExporterRateLimit.create(data.rateLimit);
 let refused = new Map<string, number>();
 
-function refuse(address: string): void {
-  const key = refused.has(address) || refused.size < MAX_REFUSED_SOURCES ? address : OTHER_EXPORTERS;
-  refused.set(key, (refused.get(key) ?? 0) + 1);
-}
-
 function onDatagram(payload: Buffer, src: string, srcPort: number, dstPort: number): void {
   const address = normalizeExporterAddress(src);
   if (!allow.allows(address)) {
-    refuse(address);
+    countPerSource(refused, address, 1, MAX_REFUSED_SOURCES);
     return;
   }
   // The tee relays what arrived, limited or not: other collectors apply their own limits.

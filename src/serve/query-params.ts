@@ -5,6 +5,7 @@
  */
 import type { FilterExpr } from '../query/filter-ast.js';
 import { FilterSyntaxError, parseFilter } from '../query/filter-parse.js';
+import { MAX_DATE_MS } from '../record/date-range.js';
 import { DIMENSIONS, type Dimension, METRICS, type Metric, type TimeRange } from '../store/contract.js';
 
 export { DIMENSIONS, METRICS };
@@ -19,11 +20,6 @@ const NICE_BUCKETS = [
 ];
 /** A bucket finer than this over the range would be too many points to return. */
 const MAX_POINTS = 10_000;
-/**
- * The instants a Date can hold (ECMA-262 21.4.1.22: ±100,000,000 days around 1970). Beyond them an
- * epoch time is no time at all (formatting it throws, 400 digits read as Infinity): refused.
- */
-const MAX_TIME_MS = 8.64e15;
 
 export class QueryParamError extends Error {
   override readonly name = 'QueryParamError';
@@ -51,8 +47,8 @@ function single(q: QueryString, name: string): string | undefined {
 export function parseTime(text: string, name: string): number {
   if (/^-?\d+$/.test(text)) {
     const ms = Number(text);
-    if (Math.abs(ms) > MAX_TIME_MS)
-      throw new QueryParamError(`${name} ${text} is out of range: epoch milliseconds within ±${MAX_TIME_MS}`);
+    if (Math.abs(ms) > MAX_DATE_MS)
+      throw new QueryParamError(`${name} ${text} is out of range: epoch milliseconds within ±${MAX_DATE_MS}`);
     return ms;
   }
   // Date.parse also takes "March 7" and friends: only ISO 8601 is promised.

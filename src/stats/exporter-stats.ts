@@ -5,9 +5,10 @@ import { flowKeyHash } from '../enrich/downsample.js';
 import type { FlowRecord } from '../record/flow-record.js';
 import { ClockSkewEstimate, DEFAULT_MAX_CLOCK_SKEW_SEC, isClockSkewed } from './clock-skew.js';
 import { SequenceStream } from './sequence-gaps.js';
+import { countPerSource, OTHER_EXPORTERS } from './source-counts.js';
 
-/** Key of the bucket exporters beyond `maxExporters` are counted in. */
-export const OTHER_EXPORTERS = 'other';
+export { OTHER_EXPORTERS } from './source-counts.js';
+
 /** Sequence streams (engines, source ids, domains, sub-agents) tracked per exporter. */
 const MAX_STREAMS_PER_EXPORTER = 256;
 /** Sources refused by the allow-list, tracked individually (the rest go to "other"). */
@@ -230,12 +231,12 @@ export class ExporterStats implements DecodeSink {
 
   /** Datagrams refused by the allow-list (counted apart: refused sources are not exporters). */
   notAllowed(source: string, datagrams = 1): void {
-    countBounded(this.rejected, source, datagrams);
+    countPerSource(this.rejected, source, datagrams, MAX_REJECTED_SOURCES);
   }
 
   /** Datagrams dropped by the rate limit (counted apart, like refused ones: they may be spoofed). */
   rateLimited(source: string, datagrams = 1): void {
-    countBounded(this.limited, source, datagrams);
+    countPerSource(this.limited, source, datagrams, MAX_REJECTED_SOURCES);
   }
 
   snapshot(): ExporterStatsSnapshot {
@@ -311,10 +312,4 @@ export class ExporterStats implements DecodeSink {
       interfacesDropped: this.interfacesDropped,
     };
   }
-}
-
-/** Adds to a per-source count; sources beyond MAX_REJECTED_SOURCES are summed under "other". */
-function countBounded(counts: Map<string, number>, source: string, n: number): void {
-  const key = counts.has(source) || counts.size < MAX_REJECTED_SOURCES ? source : OTHER_EXPORTERS;
-  counts.set(key, (counts.get(key) ?? 0) + n);
 }
